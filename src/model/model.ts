@@ -1,0 +1,79 @@
+/**
+ * Parsing and serializing ONNX models, with the checks that turn a bad file into an error
+ * that names the problem and the fix. Browser-safe: no Node-only imports (see file.ts).
+ */
+import { decodeModelProto, encodeModelProto, int64ToNumber, type ModelProto } from './onnx-proto.ts';
+import { readTensorProto, makeTensorProto } from './tensor-data.ts';
+
+/** The opsets of the default ONNX domain that convlens reads. */
+export const MIN_OPSET = 11;
+export const MAX_OPSET = 21;
+
+export type ExternalDataReader = (location: string, offset: number, length: number | undefined) => Uint8Array;
+
+export class ModelError extends Error {
+  override name = 'ModelError';
+}
+
+export interface ParseOptions {
+  /** Where a file-based model finds its external-data initializers. */
+  external?: ExternalDataReader;
+  /** Name used in error messages. */
+  source?: string;
+}
+
+/** Decode ONNX bytes into a ModelProto with all initializers inline. */
+export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): ModelProto {
+  const source = options.source ?? 'the model';
+  if (bytes.length === 0) throw new ModelError(`${source} is empty: export the model again`);
+  let model: ModelProto;
+  try {
+    model = decodeModelProto(bytes);
+  } catch (e) {
+    throw new ModelError(
+      `${source} is not a readable ONNX file (${(e as Error).message}); it may be truncated or not ONNX: export it again with torch.onnx.export, tf2onnx or convlens' TF.js importer`,
+    );
+  }
+  const graph = model.graph;
+  if (!graph || !graph.node || graph.node.length === 0 || !model.opsetImport || model.opsetImport.length === 0) {
+    throw new ModelError(`${source} is not an ONNX model (no graph or no opset): export it again with torch.onnx.export, tf2onnx or convlens' TF.js importer`);
+  }
+  const opset = defaultOpset(model);
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new ModelError(
+      `${source} uses ONNX opset ${opset}; convlens reads opsets ${MIN_OPSET} to ${MAX_OPSET}: re-export with opset_version=17 (torch.onnx.export) or --opset 17 (tf2onnx), or convert it with onnx.version_converter`,
+    );
+  }
+  inlineExternalData(model, options, source);
+  return model;
+}
+
+export function serializeModel(model: ModelProto): Uint8Array {
+  return encodeModelProto(model);
+}
+
+/** The version of the default ("" or "ai.onnx") domain. */
+export function defaultOpset(model: ModelProto): number {
+  const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  if (!entry) throw new ModelError('the model imports no default ONNX opset: export it again');
+  return int64ToNumber(entry.version);
+}
+
+function inlineExternalData(model: ModelProto, options: ParseOptions, source: string): void {
+  for (const t of model.graph!.initializer ?? []) {
+    if (t.dataLocation !== 1) continue;
+    if (!options.external) {
+      throw new ModelError(`${source} keeps its weights in external data files: load it from its file path, next to those files`);
+    }
+    const value = readTensorProto(t, options.external);
+    const inline = makeTensorProto(t.name ?? '', value);
+    t.rawData = inline.rawData!;
+    t.dataLocation = 0;
+    t.externalData = [];
+  }
+}
+
+/** A deep copy made by a round trip through the wire format (simple and exact). */
+export function cloneModel(model: ModelProto): ModelProto {
+  return decodeModelProto(encodeModelProto(model));
+}

@@ -1,0 +1,102 @@
+/**
+ * A thin wrapper over onnxruntime-node sessions: float32 tensors in and out, explicit
+ * release, and thread settings that let several sessions share two cores without
+ * slowing each other down (no spinning idle threads).
+ */
+import * as ort from 'onnxruntime-node';
+import type { ModelProto } from '../model/onnx-proto.ts';
+import { serializeModel } from '../model/model.ts';
+import type { TypedArray } from '../model/tensor-data.ts';
+
+export interface Tensor {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** Any tensor a session returns (shape tensors are int64, masks bool). */
+export interface AnyTensor {
+  type: string;
+  data: TypedArray | Uint8Array;
+  dims: number[];
+}
+
+export interface SessionOptions {
+  /** Threads for one op; default: all cores. */
+  intraOpThreads?: number;
+  /** Let idle threads spin (faster for one session alone; default false). */
+  spinning?: boolean;
+  /** ORT graph optimization level (default 'all'). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
+
+export class Session {
+  private released = false;
+  private constructor(
+    private readonly inner: ort.InferenceSession,
+    readonly inputNames: readonly string[],
+    readonly outputNames: readonly string[],
+  ) {}
+
+  static async create(model: ModelProto | Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    const bytes = model instanceof Uint8Array ? model : serializeModel(model);
+    try {
+      const inner = await ort.InferenceSession.create(bytes, {
+        graphOptimizationLevel: options.optimization ?? 'all',
+        ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        logSeverityLevel: 4,
+        extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
+      });
+      return new Session(inner, inner.inputNames, inner.outputNames);
+    } catch (e) {
+      throw new RuntimeError(`onnxruntime could not load the model: ${firstLine(e)}`);
+    }
+  }
+
+  /** Run with float32 (or other typed) inputs; returns the requested outputs (default all). */
+  async run(feeds: Record<string, Tensor | AnyTensor>, outputs?: readonly string[]): Promise<Record<string, AnyTensor>> {
+    if (this.released) throw new RuntimeError('the session was released');
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      const type = 'type' in t ? t.type : 'float32';
+      ortFeeds[name] = new ort.Tensor(type as 'float32', t.data as Float32Array, t.dims);
+    }
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = outputs ? await this.inner.run(ortFeeds, [...outputs]) : await this.inner.run(ortFeeds);
+    } catch (e) {
+      throw new RuntimeError(`onnxruntime failed to run the model: ${firstLine(e)}`);
+    }
+    const out: Record<string, AnyTensor> = {};
+    for (const [name, t] of Object.entries(result)) {
+      out[name] = { type: t.type, data: t.data as TypedArray, dims: [...t.dims] };
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.inner.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+}
+
+export function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0]!.trim();
+}
+
+export function asFloat(t: AnyTensor | undefined, what: string): Tensor {
+  if (!t) throw new RuntimeError(`missing output ${what}`);
+  if (t.data instanceof Float32Array) return { data: t.data, dims: t.dims };
+  if (t.data instanceof Float64Array) return { data: Float32Array.from(t.data), dims: t.dims };
+  throw new RuntimeError(`output ${what} is ${t.type}, not float`);
+}

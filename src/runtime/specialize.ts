@@ -1,0 +1,237 @@
+/**
+ * Specialize a model to one input shape: canonical opset, static input dims, every tensor's
+ * static shape and element type, and every value that depends only on shapes folded into
+ * a constant (the Shape -> Gather -> Concat -> Reshape chains of PyTorch's flatten/view,
+ * and If nodes whose condition is such a value, which are replaced by the taken branch).
+ *
+ * Shapes come from one probe run of onnxruntime: each dynamic tensor is exposed through a
+ * Shape node (a few bytes, not the activation), each shape-only value itself.
+ */
+import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from '../model/onnx-proto.ts';
+import { int64ToNumber } from '../model/onnx-proto.ts';
+import { normalizeOpset } from '../model/opset.ts';
+import { GraphView, outerReferences } from '../model/graph-view.ts';
+import { inferDtypes } from '../model/dtypes.ts';
+import { DataType, makeTensorProto, toNumbers, type TensorValue, type TypedArray, elementCount } from '../model/tensor-data.ts';
+import { cloneModel, ModelError } from '../model/model.ts';
+import { Session, firstLine, type AnyTensor } from './session.ts';
+
+export interface Specialized {
+  model: ModelProto;
+  view: GraphView;
+  shapes: Map<string, number[]>;
+  dtypes: Map<string, number>;
+  inputShapes: Record<string, number[]>;
+}
+
+const SHAPE_ONLY = new Set(['Shape', 'Size']);
+const NONDETERMINISTIC = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli']);
+const MAX_ROUNDS = 4;
+
+/** The dims a model declares for an input (undefined = symbolic). */
+export function declaredDims(input: ValueInfoProto): (number | undefined)[] | undefined {
+  const dims = input.type?.tensorType?.shape?.dim;
+  if (!dims) return undefined;
+  return dims.map((d) => {
+    const v = int64ToNumber(d.dimValue);
+    return v > 0 ? v : undefined;
+  });
+}
+
+function checkInputShape(input: ValueInfoProto, shape: readonly number[]): void {
+  const declared = declaredDims(input);
+  if (!declared) return;
+  const show = (d: (number | undefined)[]) => `[${d.map((x) => x ?? '?').join(', ')}]`;
+  // The batch dim (0) may differ from an exported fixed batch: checked after the probe.
+  if (declared.length !== shape.length || declared.some((d, i) => i > 0 && d !== undefined && d !== shape[i])) {
+    throw new ModelError(
+      `input '${input.name}' takes shape ${show(declared)}, not [${shape.join(', ')}]: resize the image to the model's size (or export the model with dynamic axes)`,
+    );
+  }
+  if (shape.some((d) => !Number.isInteger(d) || d <= 0)) throw new ModelError(`input shape [${shape.join(', ')}] must be positive integers`);
+}
+
+export async function specialize(model: ModelProto, inputShapes: Record<string, number[]>): Promise<Specialized> {
+  const m = normalizeOpset(model);
+  const graph = m.graph!;
+  let view = new GraphView(graph);
+  for (const input of view.inputs) {
+    const shape = inputShapes[input.name];
+    if (!shape) {
+      throw new ModelError(`no shape given for input '${input.name}' (inputs: ${view.inputs.map((i) => i.name).join(', ')})`);
+    }
+    checkInputShape(input, shape);
+    input.type = { tensorType: { elemType: input.type?.tensorType?.elemType ?? DataType.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } };
+  }
+  for (const name of Object.keys(inputShapes)) {
+    if (!view.inputs.some((i) => i.name === name)) {
+      throw new ModelError(`the model has no input '${name}' (inputs: ${view.inputs.map((i) => i.name).join(', ')})`);
+    }
+  }
+  let shapes = new Map<string, number[]>();
+  for (let round = 0; ; round++) {
+    view = new GraphView(graph);
+    shapes = await probeAndFold(m, view, inputShapes);
+    view = new GraphView(graph);
+    if (!inlineConstantIfs(graph, view) || round === MAX_ROUNDS) break;
+  }
+  view = new GraphView(graph);
+  // Dead nodes out, node list in topological order.
+  graph.node = liveNodes(view);
+  view = new GraphView(graph);
+  checkBatch(view, shapes, inputShapes);
+  for (const t of graph.initializer ?? []) shapes.set(t.name ?? '', (t.dims ?? []).map(int64ToNumber));
+  for (const [name, dims] of Object.entries(inputShapes)) shapes.set(name, dims.slice());
+  return { model: m, view, shapes, dtypes: inferDtypes(view), inputShapes };
+}
+
+/** A batch that differs from the exported one must come out of every output. */
+function checkBatch(view: GraphView, shapes: Map<string, number[]>, inputShapes: Record<string, number[]>): void {
+  const batches = new Set(Object.values(inputShapes).map((s) => s[0]));
+  if (batches.size !== 1) return;
+  const batch = [...batches][0];
+  for (const o of view.outputs) {
+    const dims = shapes.get(o.name) ?? view.constant(o.name)?.dims;
+    if (dims && dims[0] !== batch) {
+      throw new ModelError(
+        `the model gives output '${o.name}' shape [${dims.join(', ')}] for a batch of ${batch}: it was exported with a fixed batch size; run one image at a time (batch size 1) or export it with dynamic_axes for the batch`,
+      );
+    }
+  }
+}
+
+function staticTensors(view: GraphView): Set<string> {
+  const s = new Set<string>((view.graph.initializer ?? []).map((t) => t.name ?? ''));
+  s.add('');
+  for (const node of view.nodes) {
+    const deps = [...node.input];
+    for (const a of node.attribute ?? []) for (const g of [a.g, ...(a.graphs ?? [])]) if (g) deps.push(...outerReferences(g));
+    const isStatic = !NONDETERMINISTIC.has(node.opType) && (SHAPE_ONLY.has(node.opType) || deps.every((d) => s.has(d)));
+    if (isStatic) for (const o of node.output) s.add(o);
+  }
+  return s;
+}
+
+async function probeAndFold(m: ModelProto, view: GraphView, inputShapes: Record<string, number[]>): Promise<Map<string, number[]>> {
+  const graph = view.graph;
+  const dtypes = inferDtypes(view);
+  const isStatic = staticTensors(view);
+  const outputs = new Set(graph.output?.map((o) => o.name));
+  const probe = cloneModel(m);
+  const probeGraph = probe.graph!;
+  probeGraph.output = [];
+  const probeShapeOf = new Map<string, string>();
+  const fold: string[] = [];
+  const shapeNodes: NodeProto[] = [];
+  for (const node of view.nodes) {
+    for (const t of node.output) {
+      if (!t) continue;
+      if (isStatic.has(t)) {
+        if (node.opType === 'Constant' && !outputs.has(t)) {
+          const v = view.constant(t);
+          if (v) continue; // Constant values are read directly.
+        }
+        const dynamicConsumer = view.consumers(t).some((c) => c.output.some((o) => !isStatic.has(o)));
+        if (dynamicConsumer || outputs.has(t)) fold.push(t);
+        probeGraph.output.push({ name: t, type: { tensorType: { elemType: dtypes.get(t) ?? DataType.FLOAT } } });
+      } else {
+        const name = `${t}::probe_shape`;
+        probeShapeOf.set(t, name);
+        shapeNodes.push({ name, opType: 'Shape', domain: '', input: [t], output: [name], attribute: [] });
+        probeGraph.output.push({ name, type: { tensorType: { elemType: DataType.INT64 } } });
+      }
+    }
+  }
+  probeGraph.node = [...view.nodes, ...shapeNodes];
+  const feeds: Record<string, AnyTensor> = {};
+  for (const input of view.inputs) {
+    const dims = inputShapes[input.name]!;
+    feeds[input.name] = zeros(input.type?.tensorType?.elemType ?? DataType.FLOAT, dims);
+  }
+  let result: Record<string, AnyTensor>;
+  const session = await Session.create(probe, { optimization: 'disabled', intraOpThreads: 1 }).catch((e: unknown) => {
+    throw new ModelError(`onnxruntime cannot load the model: ${firstLine(e)}`);
+  });
+  try {
+    result = await session.run(feeds).catch((e: unknown) => {
+      throw new ModelError(`the model cannot run on input shape ${Object.values(inputShapes).map((s) => `[${s.join(', ')}]`).join(', ')}: ${firstLine(e)}; give the input size the model was exported for`);
+    });
+  } finally {
+    await session.release();
+  }
+  const shapes = new Map<string, number[]>();
+  for (const [t, probeName] of probeShapeOf) shapes.set(t, toNumbers(result[probeName]!.data as TypedArray));
+  for (const node of view.nodes) {
+    for (const t of node.output) {
+      if (t && isStatic.has(t)) {
+        const r = result[t];
+        if (r) shapes.set(t, r.dims);
+        else {
+          const v = view.constant(t);
+          if (v) shapes.set(t, v.dims);
+        }
+      }
+    }
+  }
+  // Fold: the static tensors that dynamic nodes read become initializers.
+  const folded = new Set<string>();
+  for (const t of fold) {
+    const r = result[t];
+    if (!r) continue;
+    const value: TensorValue = { dataType: dtypes.get(t) ?? DataType.FLOAT, dims: r.dims, data: r.data as TypedArray };
+    graph.initializer = [...(graph.initializer ?? []), makeTensorProto(t, value)];
+    folded.add(t);
+  }
+  graph.node = graph.node.filter((n) => !n.output.some((o) => folded.has(o)));
+  return shapes;
+}
+
+function zeros(elemType: number, dims: number[]): AnyTensor {
+  const n = elementCount(dims);
+  switch (elemType) {
+    case DataType.FLOAT: return { type: 'float32', data: new Float32Array(n), dims };
+    case DataType.DOUBLE: return { type: 'float64', data: new Float64Array(n), dims };
+    case DataType.INT64: return { type: 'int64', data: new BigInt64Array(n), dims };
+    case DataType.INT32: return { type: 'int32', data: new Int32Array(n), dims };
+    case DataType.UINT8: return { type: 'uint8', data: new Uint8Array(n), dims };
+    default: throw new ModelError(`input element type ${elemType} is not supported: convlens feeds float32 or float64 images`);
+  }
+}
+
+/** Replace each If whose condition is a constant by the nodes of the branch it takes. */
+function inlineConstantIfs(graph: GraphProto, view: GraphView): boolean {
+  let changed = false;
+  const nodes: NodeProto[] = [];
+  for (const node of graph.node) {
+    const cond = node.opType === 'If' ? view.constant(node.input[0]!) : undefined;
+    if (!cond) {
+      nodes.push(node);
+      continue;
+    }
+    const taken = toNumbers(cond.data)[0] ? 'then_branch' : 'else_branch';
+    const branch = node.attribute?.find((a) => a.name === taken)?.g;
+    if (!branch) throw new ModelError(`If node '${node.name}' has no ${taken}: the model is malformed`);
+    nodes.push(...branch.node);
+    graph.initializer = [...(graph.initializer ?? []), ...(branch.initializer ?? [])];
+    (branch.output ?? []).forEach((o, i) => {
+      nodes.push({ name: `${node.name}/${taken}/out${i}`, opType: 'Identity', domain: '', input: [o.name], output: [node.output[i]!], attribute: [] });
+    });
+    changed = true;
+  }
+  graph.node = nodes;
+  return changed;
+}
+
+/** Nodes that contribute to a graph output, in topological order. */
+function liveNodes(view: GraphView): NodeProto[] {
+  const needed = new Set((view.graph.output ?? []).map((o) => o.name));
+  const live = new Set<NodeProto>();
+  for (let i = view.nodes.length - 1; i >= 0; i--) {
+    const node = view.nodes[i]!;
+    if (!node.output.some((o) => needed.has(o))) continue;
+    live.add(node);
+    for (const x of node.input) needed.add(x);
+    for (const a of node.attribute ?? []) for (const g of [a.g, ...(a.graphs ?? [])]) if (g) for (const r of outerReferences(g)) needed.add(r);
+  }
+  return view.nodes.filter((n) => live.has(n));
+}
