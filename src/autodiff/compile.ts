@@ -9,7 +9,7 @@
  * image of a batch. By default the target is the pre-softmax score (Simonyan et al. 2014,
  * section 2: unnormalised class scores).
  */
-import type { ModelProto, NodeProto, ValueInfoProto } from '../model/onnx-proto.ts';
+import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from '../model/onnx-proto.ts';
 import { GraphBuilder } from '../graph/builder.ts';
 import { isFloatType } from '../model/dtypes.ts';
 import { defaultOpset, ModelError } from '../model/model.ts';
@@ -124,16 +124,15 @@ export function compileSpecialized(s: Specialized, spec: CompileSpec): CompiledG
     }
   }
 
-  const m = s.model;
-  const graph = m.graph!;
-  graph.node = [...view.nodes, ...b.nodes];
-  graph.initializer = [...(graph.initializer ?? []), ...b.initializers];
+  // A new model object: the specialized model stays reusable for other compiles.
+  const graph: GraphProto = { ...s.model.graph!, node: [...view.nodes, ...b.nodes], initializer: [...(s.model.graph!.initializer ?? []), ...b.initializers], valueInfo: [] };
+  const m: ModelProto = { ...s.model, graph };
   const valueInfo = (name: string, shape: number[]): ValueInfoProto => ({
     name,
     type: { tensorType: { elemType: s.dtypes.get(name) ?? DataType.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
   });
   if (targetWeight) {
-    graph.input = [...(graph.input ?? []), { name: targetWeight, type: { tensorType: { elemType: s.dtypes.get(target) ?? DataType.FLOAT, shape: { dim: targetShape.map((d) => ({ dimValue: d })) } } } }];
+    graph.input = [...(s.model.graph!.input ?? []), { name: targetWeight, type: { tensorType: { elemType: s.dtypes.get(target) ?? DataType.FLOAT, shape: { dim: targetShape.map((d) => ({ dimValue: d })) } } } }];
   }
   const exposed: Record<string, string> = {};
   const outs: ValueInfoProto[] = outputs.map((o) => valueInfo(o, s.shapes.get(o) ?? view.constant(o)?.dims ?? []));
@@ -145,7 +144,6 @@ export function compileSpecialized(s: Specialized, spec: CompileSpec): CompiledG
     outs.push({ ...valueInfo(t, s.shapes.get(t)!), name: gradients[t]! });
   }
   graph.output = outs;
-  graph.valueInfo = [];
   return {
     model: m,
     inputs: view.inputs.map((i) => i.name),

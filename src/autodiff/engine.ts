@@ -1,0 +1,99 @@
+/**
+ * The gradient engine: one model, compiled on demand per input shape and compile spec,
+ * with the compiled sessions cached and released together. Methods run everything through
+ * it: forward passes, activations and gradients under any rule set.
+ */
+import type { ModelProto } from '../model/onnx-proto.ts';
+import { asFloat, type SessionOptions, type Tensor } from '../runtime/session.ts';
+import { SessionCache } from '../runtime/cache.ts';
+import type { Specialized } from '../runtime/specialize.ts';
+import { compileSpecialized, specializeFor, type CompiledGraph, type CompileSpec } from './compile.ts';
+import type { RuleSetName } from './rulesets.ts';
+
+export interface EngineRequest {
+  /** Tensors to differentiate with respect to. */
+  wrt?: readonly string[];
+  /** Inner tensors to return. */
+  expose?: readonly string[];
+  rules?: RuleSetName;
+  output?: string;
+  targetTensor?: string;
+}
+
+export interface EngineResult {
+  outputs: Record<string, Tensor>;
+  exposed: Record<string, Tensor>;
+  gradients: Record<string, Tensor>;
+  compiled: CompiledGraph;
+}
+
+export class GradientEngine {
+  private readonly specialized = new Map<string, Promise<Specialized>>();
+  private readonly sessions: SessionCache<CompiledGraph>;
+
+  constructor(
+    readonly model: ModelProto,
+    options: SessionOptions & { capacity?: number } = {},
+  ) {
+    this.sessions = new SessionCache(options, options.capacity ?? 8);
+  }
+
+  /** The model specialized to an input shape (cached). */
+  specialize(inputShape: number[] | Record<string, number[]>): Promise<Specialized> {
+    const key = JSON.stringify(inputShape);
+    let s = this.specialized.get(key);
+    if (!s) {
+      s = specializeFor(this.model, { inputShape });
+      this.specialized.set(key, s);
+      s.catch(() => this.specialized.delete(key));
+    }
+    return s;
+  }
+
+  /** Compile (or reuse) the graph for this shape and request. */
+  async compiled(inputShape: number[] | Record<string, number[]>, request: EngineRequest) {
+    const key = JSON.stringify([inputShape, request.wrt ?? [], request.expose ?? [], request.rules ?? 'gradient', request.output ?? '', request.targetTensor ?? '']);
+    return this.sessions.get(key, async () => {
+      const s = await this.specialize(inputShape);
+      const spec: CompileSpec = { inputShape, ...definedOnly(request) };
+      const compiled = compileSpecialized(s, spec);
+      return { model: compiled.model, info: compiled };
+    });
+  }
+
+  /**
+   * Run once. `inputs` by name (a single tensor feeds the only input); `targetWeight` has
+   * the target tensor's shape and is needed when `wrt` is not empty.
+   */
+  async run(inputs: Tensor | Record<string, Tensor>, request: EngineRequest = {}, targetWeight?: Tensor): Promise<EngineResult> {
+    const single = 'data' in inputs && 'dims' in inputs;
+    const shapes = single ? (inputs as Tensor).dims : Object.fromEntries(Object.entries(inputs as Record<string, Tensor>).map(([k, v]) => [k, v.dims]));
+    const { session, info } = await this.compiled(shapes, request);
+    const feeds: Record<string, Tensor> = single ? { [info.inputs[0]!]: inputs as Tensor } : { ...(inputs as Record<string, Tensor>) };
+    if (info.targetWeight) {
+      if (!targetWeight) throw new Error('a target weight is needed to compute gradients');
+      feeds[info.targetWeight] = targetWeight;
+    }
+    const out = await session.run(feeds);
+    const pick = (names: Record<string, string>) => Object.fromEntries(Object.entries(names).map(([k, v]) => [k, asFloat(out[v], v)]));
+    return {
+      outputs: Object.fromEntries(info.outputs.map((o) => [o, asFloat(out[o], o)])),
+      exposed: pick(info.exposed),
+      gradients: pick(info.gradients),
+      compiled: info,
+    };
+  }
+
+  async release(): Promise<void> {
+    this.specialized.clear();
+    await this.sessions.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+}
+
+function definedOnly(r: EngineRequest): Omit<CompileSpec, 'inputShape'> {
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as Omit<CompileSpec, 'inputShape'>;
+}

@@ -1,0 +1,135 @@
+/**
+ * The compiler as a whole: standalone export, batches, caching, and the errors that bad
+ * input must produce (each names the problem and the fix).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { readModelFile } from '../src/model/file.ts';
+import { parseModel, serializeModel } from '../src/model/model.ts';
+import { compile } from '../src/autodiff/compile.ts';
+import { GradientEngine } from '../src/autodiff/engine.ts';
+import { check } from '../src/inspect/doctor.ts';
+import type { ModelProto } from '../src/model/onnx-proto.ts';
+import { fixture, oneHot, readNpy, relativeL2 } from './helpers.ts';
+
+const vggPath = fixture('reference/tiny-vgg/model.onnx');
+const vggInput = () => readNpy(fixture('reference/tiny-vgg/input.npy'));
+const tmp = mkdtempSync(join(tmpdir(), 'convlens-test-'));
+
+/** y = Sin(Relu(x)) -> Gemm: an op with no rule on the path. */
+function modelWithSin(): ModelProto {
+  const vi = (name: string, dims: number[]) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+  const w = new Float32Array(4 * 2).map((_, i) => (i % 3) - 1);
+  return {
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'sin',
+      node: [
+        { name: 'relu', opType: 'Relu', input: ['x'], output: ['r'] },
+        { name: 'the_sin', opType: 'Sin', input: ['r'], output: ['s'] },
+        { name: 'fc', opType: 'Gemm', input: ['s', 'w'], output: ['y'] },
+      ],
+      initializer: [{ name: 'w', dataType: 1, dims: [4, 2], rawData: new Uint8Array(w.buffer) }],
+      input: [vi('x', [1, 4])],
+      output: [vi('y', [1, 2])],
+    },
+  };
+}
+
+test('a compiled graph saved as .onnx runs in a plain onnxruntime session', async () => {
+  const x = vggInput();
+  const compiled = await compile(readModelFile(vggPath), { inputShape: x.dims, wrt: ['input'] });
+  const path = join(tmp, 'explainer.onnx');
+  writeFileSync(path, serializeModel(compiled.model));
+  const session = await ort.InferenceSession.create(path);
+  const w = oneHot(compiled.targetShape, [7]);
+  const out = await session.run({
+    input: new ort.Tensor('float32', x.data, x.dims),
+    [compiled.targetWeight]: new ort.Tensor('float32', w.data, w.dims),
+  });
+  const grad = out[compiled.gradients['input']!]!.data as Float32Array;
+  const expected = readNpy(fixture('reference/tiny-vgg/ref.gradient.npy'));
+  assert.ok(relativeL2(grad, expected.data) < 1e-3);
+  await session.release();
+});
+
+test('a batch gives the same gradients as a loop over its images, per-image targets', async () => {
+  const model = readModelFile(vggPath);
+  const one = vggInput();
+  const n = 3;
+  const batch = new Float32Array(one.data.length * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < one.data.length; j++) batch[i * one.data.length + j] = one.data[j]! * (1 + 0.5 * i) - 0.1 * i;
+  const targets = [7, 2, 5];
+  await using engine = new GradientEngine(model);
+  const all = await engine.run({ data: batch, dims: [n, ...one.dims.slice(1)] }, { wrt: ['input'] }, oneHot([n, 10], targets));
+  const size = one.data.length;
+  for (let i = 0; i < n; i++) {
+    const single = await engine.run({ data: batch.slice(i * size, (i + 1) * size), dims: one.dims }, { wrt: ['input'] }, oneHot([1, 10], [targets[i]!]));
+    const part = all.gradients['input']!.data.subarray(i * size, (i + 1) * size);
+    assert.ok(relativeL2(part, single.gradients['input']!.data) < 1e-6, `image ${i}`);
+  }
+});
+
+test('the engine caches one session per shape and request, and releases them', async () => {
+  const engine = new GradientEngine(readModelFile(vggPath), { capacity: 2 });
+  const x = vggInput();
+  const w = oneHot([1, 10], [0]);
+  const a = await engine.compiled(x.dims, { wrt: ['input'] });
+  const b = await engine.compiled(x.dims, { wrt: ['input'] });
+  assert.equal(a.session, b.session);
+  await engine.run(x, { wrt: ['input'], rules: 'guided' }, w);
+  await engine.run(x, { wrt: ['input'], rules: 'deconvnet' }, w);
+  // Capacity 2: the first session was evicted and released.
+  await assert.rejects(a.session.run({}), /released/);
+  await engine.release();
+});
+
+test('bad model files give errors that name the problem and the fix', () => {
+  const bytes = readFileSync(vggPath);
+  assert.throws(() => parseModel(new Uint8Array(0)), /empty/);
+  assert.throws(() => parseModel(bytes.subarray(0, bytes.length >> 1)), /truncated|corrupt/);
+  assert.throws(() => parseModel(new TextEncoder().encode('this is not a model, just some text')), /not (a readable ONNX file|an ONNX model)/);
+  assert.throws(() => readModelFile(join(tmp, 'missing.onnx')), /does not exist/);
+  const old = parseModel(bytes);
+  old.opsetImport = [{ domain: '', version: 7 }];
+  assert.throws(() => parseModel(serializeModel(old)), /opset 7.*re-export/);
+});
+
+test('wrong image sizes, fixed batches and unknown tensors are clear errors', async () => {
+  const model = readModelFile(vggPath);
+  await assert.rejects(compile(model, { inputShape: [1, 3, 64, 64], wrt: ['input'] }), /takes shape \[1, 3, 32, 32\].*resize/);
+  await assert.rejects(compile(model, { inputShape: [1, 3, 32, 32], wrt: ['/features/features.8/Relu'] }), /node name; use its output tensor '\/features\/features.8\/Relu_output_0'/);
+  await assert.rejects(compile(model, { inputShape: [1, 3, 32, 32], wrt: ['features.8'] }), /no tensor 'features.8'.*did you mean/);
+  await assert.rejects(compile(model, { inputShape: [1, 3, 32, 32], output: 'probs', wrt: ['input'] }), /no output 'probs' \(outputs: logits\)/);
+  const lrn = readModelFile(fixture('reference/alexnetish/model.onnx'));
+  await assert.rejects(compile(lrn, { inputShape: [2, 3, 64, 64], wrt: ['input'] }), /fixed batch size|exported for/);
+});
+
+test('an op without a rule on the path fails with its type, node name and the supported list', async () => {
+  await assert.rejects(compile(modelWithSin(), { inputShape: [1, 4], wrt: ['x'] }), (e: Error) => {
+    assert.match(e.message, /op Sin \(node 'the_sin'\)/);
+    assert.match(e.message, /Supported: .*Conv.*MaxPool/);
+    return true;
+  });
+  // Differentiating only after the Sin needs no rule for it.
+  const ok = await compile(modelWithSin(), { inputShape: [1, 4], wrt: ['s'] });
+  assert.ok(ok.gradients['s']);
+});
+
+test('check() reports ops and the method families a model supports, with reasons', async () => {
+  const report = await check(readModelFile(fixture('reference/dense-se/model.onnx')));
+  assert.deepEqual(report.families.map((f) => [f.family, f.supported]), [
+    ['forward', true], ['input-gradient', true], ['layer-gradient', true], ['guided', true], ['deconvnet', true],
+  ]);
+  assert.equal(report.ops.find((o) => o.op === 'HardSigmoid')?.status, 'gradient');
+  const sin = await check(modelWithSin());
+  assert.equal(sin.ops.find((o) => o.op === 'Sin')?.status, 'unsupported');
+  const inputGradient = sin.families.find((f) => f.family === 'input-gradient')!;
+  assert.equal(inputGradient.supported, false);
+  assert.match(inputGradient.reason!, /Sin/);
+});
