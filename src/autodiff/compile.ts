@@ -11,6 +11,7 @@
  */
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from '../model/onnx-proto.ts';
 import { GraphBuilder } from '../graph/builder.ts';
+import { outerReferences } from '../model/graph-view.ts';
 import { isFloatType } from '../model/dtypes.ts';
 import { defaultOpset, ModelError } from '../model/model.ts';
 import { DataType, type TensorValue } from '../model/tensor-data.ts';
@@ -18,6 +19,7 @@ import { specialize, type Specialized } from '../runtime/specialize.ts';
 import { floatArray, isForbidden, NO_GRADIENT, type RuleContext, type RuleTable } from './rule.ts';
 import { ruleSets, type RuleSetName } from './rulesets.ts';
 import { CompileError } from './errors.ts';
+import { foldBatchNorms } from './fold-batchnorm.ts';
 
 export const TARGET_WEIGHT = 'target_weight';
 
@@ -90,7 +92,9 @@ export async function specializeFor(model: ModelProto, spec: Pick<CompileSpec, '
   return specialize(model, shapes);
 }
 
-export function compileSpecialized(s: Specialized, spec: CompileSpec): CompiledGraph {
+export function compileSpecialized(specialized: Specialized, spec: CompileSpec): CompiledGraph {
+  const requested = new Set([...(spec.wrt ?? []), ...(spec.expose ?? []), ...(spec.targetTensor ? [spec.targetTensor] : [])]);
+  const s = foldBatchNorms(specialized, requested);
   const view = s.view;
   const known = (t: string) => s.shapes.has(t);
   const outputs = view.outputs.map((o) => o.name);
@@ -125,7 +129,10 @@ export function compileSpecialized(s: Specialized, spec: CompileSpec): CompiledG
   }
 
   // A new model object: the specialized model stays reusable for other compiles.
-  const graph: GraphProto = { ...s.model.graph!, node: [...view.nodes, ...b.nodes], initializer: [...(s.model.graph!.initializer ?? []), ...b.initializers], valueInfo: [] };
+  const nodes = [...view.nodes, ...b.nodes];
+  const used = new Set(nodes.flatMap((n) => [...n.input, ...subgraphReferences(n)]));
+  const initializer = [...(s.model.graph!.initializer ?? []), ...b.initializers].filter((t) => used.has(t.name ?? ''));
+  const graph: GraphProto = { ...s.model.graph!, node: nodes, initializer, valueInfo: [] };
   const m: ModelProto = { ...s.model, graph };
   const valueInfo = (name: string, shape: number[]): ValueInfoProto => ({
     name,
@@ -156,6 +163,10 @@ export function compileSpecialized(s: Specialized, spec: CompileSpec): CompiledG
     gradients,
     shapes: s.shapes,
   };
+}
+
+function subgraphReferences(n: NodeProto): string[] {
+  return (n.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).flatMap((g) => (g ? [...outerReferences(g)] : []));
 }
 
 function unknownTensor(s: Specialized, t: string): string {
@@ -230,7 +241,10 @@ function ruleContext(s: Specialized, b: GraphBuilder, node: NodeProto, gradOutpu
     if (!d) throw new CompileError(`no static shape for '${t}'`);
     return d;
   };
-  const dtype = (t: string) => s.dtypes.get(t) ?? DataType.FLOAT;
+  // Tensors the backward pass creates are not in the forward type map: they have the float
+  // type of the node's first float input (Cast's rule names its types explicitly).
+  const nodeFloat = node.input.map((i) => s.dtypes.get(i)).find(isFloatType) ?? DataType.FLOAT;
+  const dtype = (t: string) => s.dtypes.get(t) ?? nodeFloat;
   const floatValue = (dims: number[], values: ArrayLike<number>, like: string): TensorValue => {
     const dataType = dtype(like) === DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
     return { dataType, dims, data: floatArray(values, dataType) };

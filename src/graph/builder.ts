@@ -29,7 +29,8 @@ export class GraphBuilder {
   /** Emit one node; returns its output names (named `<name>` or `<name>:<k>`). */
   node(opType: string, inputs: readonly string[], attrs: Attrs, name: string, outputCount = 1): string[] {
     const nodeName = this.unique(name);
-    const outputs = Array.from({ length: outputCount }, (_, k) => this.unique(outputCount === 1 ? nodeName : `${nodeName}:${k}`));
+    // A single output shares the node's (already reserved) name.
+    const outputs = outputCount === 1 ? [nodeName] : Array.from({ length: outputCount }, (_, k) => this.unique(`${nodeName}:${k}`));
     const attribute = Object.entries(attrs)
       .filter((e): e is [string, AttrInput] => e[1] !== undefined)
       .map(([k, v]) => makeAttribute(k, v));

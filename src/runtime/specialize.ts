@@ -55,6 +55,10 @@ export async function specialize(model: ModelProto, inputShapes: Record<string, 
   const m = normalizeOpset(model);
   const graph = m.graph!;
   let view = new GraphView(graph);
+  const batchOverridden = view.inputs.some((i) => {
+    const declared = declaredDims(i)?.[0];
+    return declared !== undefined && declared !== inputShapes[i.name]?.[0];
+  });
   for (const input of view.inputs) {
     const shape = inputShapes[input.name];
     if (!shape) {
@@ -79,13 +83,13 @@ export async function specialize(model: ModelProto, inputShapes: Record<string, 
   // Dead nodes out, node list in topological order.
   graph.node = liveNodes(view);
   view = new GraphView(graph);
-  checkBatch(view, shapes, inputShapes);
+  if (batchOverridden) checkBatch(view, shapes, inputShapes);
   for (const t of graph.initializer ?? []) shapes.set(t.name ?? '', (t.dims ?? []).map(int64ToNumber));
   for (const [name, dims] of Object.entries(inputShapes)) shapes.set(name, dims.slice());
   return { model: m, view, shapes, dtypes: inferDtypes(view), inputShapes };
 }
 
-/** A batch that differs from the exported one must come out of every output. */
+/** A batch that differs from the exported fixed one must come out of every output. */
 function checkBatch(view: GraphView, shapes: Map<string, number[]>, inputShapes: Record<string, number[]>): void {
   const batches = new Set(Object.values(inputShapes).map((s) => s[0]));
   if (batches.size !== 1) return;

@@ -40,7 +40,10 @@ function convBnRelu(net: Net, x: string, outCh: number, stride: number, name: st
   return net.relu(net.bn(net.conv(x, outCh, { stride, bias: false, name: `${name}.conv` }), { name: `${name}.bn` }), `${name}.relu`);
 }
 
-/** A basic (two 3x3 convs) residual block; a 1x1 projection shortcut when the shape changes. */
+/**
+ * A basic residual block (two 3x3 convs); a 1x1 projection shortcut when the shape changes.
+ * The branch's last BN has a small scale so that the Add roughly keeps the input's variance.
+ */
 function basicBlock(net: Net, x: string, outCh: number, stride: number, name: string): string {
   let y = convBnRelu(net, x, outCh, stride, `${name}.1`);
   y = net.bn(net.conv(y, outCh, { bias: false, gain: 1, name: `${name}.2.conv` }), { gamma: [0.2, 0.5], name: `${name}.2.bn` });
@@ -64,10 +67,11 @@ function tinyResnet(seed = DEFAULT_SEED): ModelProto {
  */
 function invertedResidual(net: Net, x: string, outCh: number, stride: number, name: string): string {
   const inCh = net.channels(x), hidden = inCh * 4;
+  const residual = stride === 1 && inCh === outCh;
   let y = net.clip(net.bn(net.conv(x, hidden, { k: 1, bias: false, name: `${name}.expand` })), 0, 6);
   y = net.clip(net.bn(net.conv(y, hidden, { stride, group: hidden, bias: false, name: `${name}.dw` })), 0, 6);
-  y = net.bn(net.conv(y, outCh, { k: 1, bias: false, gain: 1, name: `${name}.project` }), { gamma: stride === 1 && inCh === outCh ? [0.2, 0.5] : [0.5, 1.5] });
-  return stride === 1 && inCh === outCh ? net.add(x, y, `${name}.add`) : y;
+  y = net.bn(net.conv(y, outCh, { k: 1, bias: false, gain: 1, name: `${name}.project` }), { gamma: residual ? [0.2, 0.5] : [0.5, 1.5] });
+  return residual ? net.add(x, y, `${name}.add`) : y;
 }
 
 function mobilenetV2(seed = DEFAULT_SEED): ModelProto {

@@ -35,7 +35,7 @@ export interface PoolOptions {
 }
 
 export interface BnOptions {
-  /** Range of the random scale (gamma); small values damp a residual branch. */
+  /** Range of the random scale (gamma), default [0.5, 1.5]; small values damp a residual branch. */
   gamma?: [number, number];
   name?: string;
 }
@@ -45,18 +45,18 @@ export interface GemmOptions {
   name?: string;
 }
 
-export const OPSET = 17;
+const OPSET = 17;
 
 export class Net {
   readonly b = new GraphBuilder([]);
-  readonly rng: Rng;
-  readonly input: string;
+  /** The graph input, named 'input'. */
+  readonly input = this.b.unique('input');
+  private readonly rng: Rng;
   private readonly shapes = new Map<string, Shape>();
   private readonly counters = new Map<string, number>();
 
-  constructor(readonly name: string, seed: number, readonly inputShape: Shape, inputName = 'input') {
+  constructor(readonly name: string, seed: number, inputShape: Shape) {
     this.rng = new Rng(seed);
-    this.input = this.b.unique(inputName);
     this.shapes.set(this.input, inputShape);
   }
 
@@ -93,8 +93,8 @@ export class Net {
     if (inCh % group !== 0 || outCh % group !== 0) throw new Error(`${this.name}: group ${group} does not divide ${inCh} -> ${outCh} channels`);
     const name = o.name ?? this.fresh('conv');
     const fanIn = (inCh / group) * k * k;
-    const inputs = [x, this.b.constant(`${name}.weight`, floatTensor([outCh, inCh / group, k, k], this.rng.symmetric(outCh * fanIn, heStd(fanIn, o.gain))))];
-    if (o.bias ?? true) inputs.push(this.b.constant(`${name}.bias`, floatTensor([outCh], this.rng.uniforms(outCh, -0.1, 0.1))));
+    const inputs = [x, this.param(`${name}.weight`, [outCh, inCh / group, k, k], this.rng.symmetric(outCh * fanIn, heStd(fanIn, o.gain)))];
+    if (o.bias ?? true) inputs.push(this.param(`${name}.bias`, [outCh], this.rng.uniforms(outCh, -0.1, 0.1)));
     const size = (d: number): number => Math.floor((d + 2 * pad - dilation * (k - 1) - 1) / stride) + 1;
     const attrs = { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad], dilations: [dilation, dilation], group };
     return this.emit('Conv', inputs, attrs, [n, outCh, size(h), size(w)], name);
@@ -108,7 +108,7 @@ export class Net {
     const c = this.channels(x);
     const name = o.name ?? this.fresh('bn');
     const [lo, hi] = o.gamma ?? [0.5, 1.5];
-    const param = (what: string, data: Float32Array): string => this.b.constant(`${name}.${what}`, floatTensor([c], data));
+    const param = (what: string, data: Float32Array): string => this.param(`${name}.${what}`, [c], data);
     const inputs = [
       x,
       param('weight', this.rng.uniforms(c, lo, hi)),
@@ -164,8 +164,8 @@ export class Net {
     const [n, inF] = this.shape(x);
     if (typeof inF !== 'number') throw new Error(`${this.name}: gemm input '${x}' must be [N, features]`);
     const name = o.name ?? this.fresh('gemm');
-    const w = this.b.constant(`${name}.weight`, floatTensor([out, inF], this.rng.symmetric(out * inF, heStd(inF, o.gain))));
-    const bias = this.b.constant(`${name}.bias`, floatTensor([out], this.rng.uniforms(out, -0.1, 0.1)));
+    const w = this.param(`${name}.weight`, [out, inF], this.rng.symmetric(out * inF, heStd(inF, o.gain)));
+    const bias = this.param(`${name}.bias`, [out], this.rng.uniforms(out, -0.1, 0.1));
     return this.emit('Gemm', [x, w, bias], { transB: 1 }, [n!, out], name);
   }
 
@@ -243,9 +243,10 @@ export class Net {
   }
 
   private nchw(x: string): [Dim, number, number, number] {
-    const [n, c, h, w] = this.shape(x);
-    if (n === undefined || typeof c !== 'number' || typeof h !== 'number' || typeof w !== 'number' || this.shape(x).length !== 4) {
-      throw new Error(`${this.name}: '${x}' is not an NCHW tensor`);
+    const s = this.shape(x);
+    const [n, c, h, w] = s;
+    if (s.length !== 4 || n === undefined || typeof c !== 'number' || typeof h !== 'number' || typeof w !== 'number') {
+      throw new Error(`${this.name}: '${x}' [${s}] is not an NCHW tensor with static C, H, W`);
     }
     return [n, c, h, w];
   }
@@ -260,6 +261,10 @@ export class Net {
       if (db === 1 || da === db) return da;
       throw new Error(`${this.name}: cannot broadcast '${a}' [${sa}] with '${b}' [${sb}]`);
     });
+  }
+
+  private param(name: string, dims: number[], data: Float32Array): string {
+    return this.b.constant(name, { dataType: DataType.FLOAT, dims, data });
   }
 
   private fresh(kind: string): string {

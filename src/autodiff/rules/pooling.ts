@@ -4,7 +4,8 @@
  * forward switches of Zeiler & Fergus and as PyTorch): the pool is recomputed with its
  * Indices output (flat positions in the whole N*C*H*W input, ONNX spec) and the incoming
  * gradients are added there with ScatterElements(reduction="add"), which also sums
- * overlapping windows.
+ * overlapping windows. When windows cannot overlap (stride >= dilated kernel), MaxUnpool
+ * places them directly (same result, one op); `maxPoolRule('scatter')` always scatters.
  * AveragePool: the adjoint of a window sum divided by its count: a depthwise
  * ConvTranspose with a kernel of ones over dY / count, count computed per output position
  * at compile time (count_include_pad, and ceil-mode windows clipped to the padded input).
@@ -15,11 +16,17 @@ import { elementCount } from '../../model/tensor-data.ts';
 import { expandTo, reshape } from '../broadcast.ts';
 import type { Rule, RuleContext } from '../rule.ts';
 
-function maxPoolGrad(ctx: RuleContext, x: string, gy: string, geo: WindowGeometry): string {
+export type MaxPoolFormulation = 'scatter' | 'unpool-when-disjoint';
+
+function maxPoolGrad(ctx: RuleContext, x: string, gy: string, geo: WindowGeometry, formulation: MaxPoolFormulation): string {
   const xs = ctx.shape(x);
   const [, indices] = ctx.ops('MaxPool', [x], {
     kernel_shape: geo.kernel_shape, strides: geo.strides, pads: geo.pads, dilations: geo.dilations, ceil_mode: geo.ceil_mode, storage_order: 0,
   }, 'switches', 2) as [string, string];
+  const disjoint = geo.kernel_shape.every((k, i) => geo.strides[i]! >= (k - 1) * geo.dilations[i]! + 1);
+  if (formulation === 'unpool-when-disjoint' && disjoint) {
+    return ctx.op('MaxUnpool', [gy, indices, ctx.int64s('x_shape', xs)], { kernel_shape: geo.kernel_shape, strides: geo.strides, pads: geo.pads }, 'dX');
+  }
   const zeros = ctx.op('ConstantOfShape', [ctx.int64s('flat_size', [elementCount(xs)])], { value: { dataType: ctx.dtype(x), dims: [1], data: ctx.dtype(x) === 11 ? new Float64Array(1) : new Float32Array(1) } }, 'zeros');
   const flatIdx = reshape(ctx, indices, [-1], 'flat_indices');
   const flatGrad = reshape(ctx, gy, [-1], 'flat_dY');
@@ -27,12 +34,14 @@ function maxPoolGrad(ctx: RuleContext, x: string, gy: string, geo: WindowGeometr
   return reshape(ctx, scattered, xs, 'dX');
 }
 
-const maxPool: Rule = (ctx) => {
-  const gy = ctx.gradOutputs[0];
-  if (!gy || !ctx.needsGrad[0]) return [];
-  const x = ctx.node.input[0]!;
-  return [maxPoolGrad(ctx, x, gy, windowGeometry(ctx.node, ctx.shape(x).slice(2)))];
-};
+export function maxPoolRule(formulation: MaxPoolFormulation): Rule {
+  return (ctx) => {
+    const gy = ctx.gradOutputs[0];
+    if (!gy || !ctx.needsGrad[0]) return [];
+    const x = ctx.node.input[0]!;
+    return [maxPoolGrad(ctx, x, gy, windowGeometry(ctx.node, ctx.shape(x).slice(2)), formulation)];
+  };
+}
 
 const globalMaxPool: Rule = (ctx) => {
   const gy = ctx.gradOutputs[0];
@@ -41,7 +50,7 @@ const globalMaxPool: Rule = (ctx) => {
   const spatial = ctx.shape(x).slice(2);
   const ones = spatial.map(() => 1);
   const geo: WindowGeometry = { kernel_shape: spatial, strides: ones, dilations: ones, pads: [...ones, ...ones].map(() => 0), ceil_mode: 0 };
-  return [maxPoolGrad(ctx, x, gy, geo)];
+  return [maxPoolGrad(ctx, x, gy, geo, 'scatter')];
 };
 
 /** Number of input positions (with or without pads) each output window averages over. */
@@ -112,4 +121,4 @@ const globalAveragePool: Rule = (ctx) => {
   return [expandTo(ctx, scaled, xs, 'dX')];
 };
 
-export const poolingRules = { MaxPool: maxPool, GlobalMaxPool: globalMaxPool, AveragePool: averagePool, GlobalAveragePool: globalAveragePool };
+export const poolingRules = { MaxPool: maxPoolRule('unpool-when-disjoint'), GlobalMaxPool: globalMaxPool, AveragePool: averagePool, GlobalAveragePool: globalAveragePool };
