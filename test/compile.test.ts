@@ -133,3 +133,20 @@ test('check() reports ops and the method families a model supports, with reasons
   assert.equal(inputGradient.supported, false);
   assert.match(inputGradient.reason!, /Sin/);
 });
+
+test("targetWeight 'argmax' differentiates each image's predicted class inside the graph", async () => {
+  await using engine = new GradientEngine(readModelFile(vggPath));
+  const one = vggInput();
+  // Four variants of the image: at least two predicted classes differ (asserted below).
+  const variants = [1, -1, 3, -3].map((k) => one.data.map((v, i) => k * v + 0.5 * Math.sin(i * k)));
+  const x = { data: Float32Array.from(variants.flatMap((v) => Array.from(v))), dims: [4, ...one.dims.slice(1)] };
+  const auto = await engine.run(x, { wrt: ['input'], targetWeight: 'argmax' });
+  const logits = auto.outputs['logits']!.data;
+  const predicted = [0, 1, 2, 3].map((n) => {
+    const row = Array.from(logits.subarray(n * 10, n * 10 + 10));
+    return row.indexOf(Math.max(...row));
+  });
+  const explicit = await engine.run(x, { wrt: ['input'] }, oneHot([4, 10], predicted));
+  assert.ok(relativeL2(auto.gradients['input']!.data, explicit.gradients['input']!.data) < 1e-6);
+  assert.ok(new Set(predicted).size > 1, `images predict different classes (${predicted}), so per-image selection is exercised`);
+});

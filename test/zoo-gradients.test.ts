@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { zoo } from './zoo/models.ts';
-import { Rng } from './zoo/rng.ts';
+import { Rng } from '../src/runtime/rng.ts';
 import { GradientEngine } from '../src/autodiff/engine.ts';
 import type { Tensor } from '../src/runtime/session.ts';
 import { oneHot, relativeL2 } from './helpers.ts';

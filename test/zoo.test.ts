@@ -4,7 +4,7 @@ import { parseModel, serializeModel } from '../src/model/model.ts';
 import { int64ToNumber, type ModelProto } from '../src/model/onnx-proto.ts';
 import { Session } from '../src/runtime/session.ts';
 import { zoo } from './zoo/models.ts';
-import { Rng } from './zoo/rng.ts';
+import { Rng } from '../src/runtime/rng.ts';
 
 const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 

@@ -20,6 +20,7 @@ import { floatArray, isForbidden, NO_GRADIENT, type RuleContext, type RuleTable 
 import { ruleSets, type RuleSetName } from './rulesets.ts';
 import { CompileError } from './errors.ts';
 import { foldBatchNorms } from './fold-batchnorm.ts';
+import { injectTensors } from './inject.ts';
 
 export const TARGET_WEIGHT = 'target_weight';
 
@@ -36,6 +37,14 @@ export interface CompileSpec {
   expose?: readonly string[];
   /** Backward rules: a named rule set or a table (default 'gradient'). */
   rules?: RuleSetName | RuleTable;
+  /**
+   * Where the target weight comes from: a graph input (default), or, for 'argmax', the
+   * one-hot of each image's arg max over axis 1 of the target, computed in the graph (so
+   * "explain the predicted class" needs no separate forward pass).
+   */
+  targetWeight?: 'input' | 'argmax';
+  /** Inner tensors fed as graph inputs instead of computed (see inject.ts). */
+  inject?: readonly string[];
 }
 
 export interface CompiledGraph {
@@ -94,7 +103,8 @@ export async function specializeFor(model: ModelProto, spec: Pick<CompileSpec, '
 
 export function compileSpecialized(specialized: Specialized, spec: CompileSpec): CompiledGraph {
   const requested = new Set([...(spec.wrt ?? []), ...(spec.expose ?? []), ...(spec.targetTensor ? [spec.targetTensor] : [])]);
-  const s = foldBatchNorms(specialized, requested);
+  for (const t of spec.inject ?? []) if (!specialized.shapes.has(t)) throw new CompileError(unknownTensor(specialized, t));
+  const s = injectTensors(foldBatchNorms(specialized, new Set([...requested, ...(spec.inject ?? [])])), spec.inject ?? []);
   const view = s.view;
   const known = (t: string) => s.shapes.has(t);
   const outputs = view.outputs.map((o) => o.name);
@@ -117,8 +127,9 @@ export function compileSpecialized(specialized: Specialized, spec: CompileSpec):
   let targetWeight = '';
   const targetShape = s.shapes.get(target)!;
   if (wrt.length > 0) {
-    targetWeight = TARGET_WEIGHT;
-    const grads = backward(s, rules, b, target, targetWeight, new Set(wrt));
+    targetWeight = spec.targetWeight === 'argmax' ? '' : TARGET_WEIGHT;
+    const seed = targetWeight || argmaxOneHot(b, target, targetShape, s.dtypes.get(target) ?? DataType.FLOAT);
+    const grads = backward(s, rules, b, target, seed, new Set(wrt));
     for (const t of wrt) {
       const contributions = grads.get(t);
       if (!contributions || contributions.length === 0) {
@@ -163,6 +174,17 @@ export function compileSpecialized(specialized: Specialized, spec: CompileSpec):
     gradients,
     shapes: s.shapes,
   };
+}
+
+/** one_hot(argmax(t, axis 1)) with t's shape and type: [t == max over axis 1], first max only. */
+function argmaxOneHot(b: GraphBuilder, t: string, shape: number[], dtype: number): string {
+  if (shape.length < 2) throw new CompileError(`target '${t}' has shape [${shape.join(', ')}]: the arg max target needs a class axis 1`);
+  const index = b.op('ArgMax', [t], { axis: 1, keepdims: 1, select_last_index: 0 }, `${t}_argmax`);
+  const classes = shape[1]!;
+  const rangeShape = shape.map((d, i) => (i === 1 ? classes : 1));
+  const range = b.constant(`${t}_class_index`, { dataType: DataType.INT64, dims: rangeShape, data: BigInt64Array.from({ length: classes }, (_, i) => BigInt(i)) });
+  const hit = b.op('Equal', [range, index], {}, `${t}_is_argmax`);
+  return b.op('Cast', [hit], { to: dtype }, `${t}_argmax_weight`);
 }
 
 function subgraphReferences(n: NodeProto): string[] {

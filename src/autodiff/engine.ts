@@ -18,6 +18,10 @@ export interface EngineRequest {
   rules?: RuleSetName;
   output?: string;
   targetTensor?: string;
+  /** 'argmax': differentiate each image's predicted class, computed in the graph. */
+  targetWeight?: 'input' | 'argmax';
+  /** Inner tensors fed as inputs (pass them in `inputs` by name). */
+  inject?: readonly string[];
 }
 
 export interface EngineResult {
@@ -52,7 +56,7 @@ export class GradientEngine {
 
   /** Compile (or reuse) the graph for this shape and request. */
   async compiled(inputShape: number[] | Record<string, number[]>, request: EngineRequest) {
-    const key = JSON.stringify([inputShape, request.wrt ?? [], request.expose ?? [], request.rules ?? 'gradient', request.output ?? '', request.targetTensor ?? '']);
+    const key = JSON.stringify([inputShape, request.wrt ?? [], request.expose ?? [], request.rules ?? 'gradient', request.output ?? '', request.targetTensor ?? '', request.targetWeight ?? 'input', request.inject ?? []]);
     return this.sessions.get(key, async () => {
       const s = await this.specialize(inputShape);
       const spec: CompileSpec = { inputShape, ...definedOnly(request) };
@@ -62,17 +66,23 @@ export class GradientEngine {
   }
 
   /**
-   * Run once. `inputs` by name (a single tensor feeds the only input); `targetWeight` has
-   * the target tensor's shape and is needed when `wrt` is not empty.
+   * Run once. `inputs` by name (a single tensor feeds the only input); `weights` has the
+   * target tensor's shape and is needed when `wrt` is not empty (unless targetWeight is
+   * 'argmax').
    */
-  async run(inputs: Tensor | Record<string, Tensor>, request: EngineRequest = {}, targetWeight?: Tensor): Promise<EngineResult> {
+  async run(inputs: Tensor | Record<string, Tensor>, request: EngineRequest = {}, weights?: Tensor): Promise<EngineResult> {
     const single = 'data' in inputs && 'dims' in inputs;
-    const shapes = single ? (inputs as Tensor).dims : Object.fromEntries(Object.entries(inputs as Record<string, Tensor>).map(([k, v]) => [k, v.dims]));
+    const injected = new Set(request.inject ?? []);
+    const shapes = single
+      ? (inputs as Tensor).dims
+      : Object.fromEntries(Object.entries(inputs as Record<string, Tensor>).filter(([k]) => !injected.has(k)).map(([k, v]) => [k, v.dims]));
     const { session, info } = await this.compiled(shapes, request);
-    const feeds: Record<string, Tensor> = single ? { [info.inputs[0]!]: inputs as Tensor } : { ...(inputs as Record<string, Tensor>) };
+    const given: Record<string, Tensor> = single ? { [Object.keys(info.inputShapes)[0]!]: inputs as Tensor } : { ...(inputs as Record<string, Tensor>) };
+    // Inputs that injection made unused are not fed.
+    const feeds = Object.fromEntries(Object.entries(given).filter(([k]) => session.inputNames.includes(k)));
     if (info.targetWeight) {
-      if (!targetWeight) throw new Error('a target weight is needed to compute gradients');
-      feeds[info.targetWeight] = targetWeight;
+      if (!weights) throw new Error('target weights are needed to compute gradients');
+      feeds[info.targetWeight] = weights;
     }
     const out = await session.run(feeds);
     const pick = (names: Record<string, string>) => Object.fromEntries(Object.entries(names).map(([k, v]) => [k, asFloat(out[v], v)]));

@@ -11,7 +11,7 @@ import { declaredDims } from '../runtime/specialize.ts';
 import { compileSpecialized, specializeFor } from '../autodiff/compile.ts';
 import { isForbidden, NO_GRADIENT } from '../autodiff/rule.ts';
 import { ruleSets } from '../autodiff/rulesets.ts';
-import { defaultLayer } from './layers.ts';
+import { defaultLayer } from '../targets/layers.ts';
 
 export type OpStatus = 'gradient' | 'no-gradient' | 'forbidden' | 'unsupported';
 

@@ -7,7 +7,7 @@ import { GraphBuilder } from '../../src/graph/builder.ts';
 import { makeAttribute, type AttrInput } from '../../src/model/attributes.ts';
 import type { ModelProto, ValueInfoProto } from '../../src/model/onnx-proto.ts';
 import { DataType, floatTensor } from '../../src/model/tensor-data.ts';
-import { heStd, Rng } from './rng.ts';
+import { heStd, Rng } from '../../src/runtime/rng.ts';
 
 /** A dimension: a size, or the symbolic batch 'N'. */
 export type Dim = number | 'N';

@@ -1,0 +1,148 @@
+/**
+ * Image files -> the RGB image the model sees, with sharp (Node only).
+ *
+ * Decoding: EXIF orientation applied, alpha flattened onto white, gray / palette / 16-bit /
+ * CMYK images converted to 8-bit sRGB, first frame of animations.
+ *
+ * Resizing (bilinear, antialiased when shrinking, like PIL/torchvision):
+ *  - 'stretch': exactly height x width, aspect ratio not kept.
+ *  - 'center-crop': torchvision's Resize(round(size / cropFraction)) + CenterCrop(size).
+ *    The image side that limits the crop (the shorter side for a square target) is resized
+ *    to round(target / cropFraction), the other side to floor(new * other / side) (as
+ *    torchvision computes it), then the center height x width is cut out with the offset
+ *    round((resized - target) / 2), rounding half to even like Python.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import sharp, { type OutputInfo } from 'sharp';
+import { InputError } from './layout.ts';
+import type { RgbImage } from '../viz/image.ts';
+
+export type ResizeMode = 'stretch' | 'center-crop';
+export const resizeModes: readonly ResizeMode[] = ['stretch', 'center-crop'];
+
+export interface LoadImageOptions {
+  height: number;
+  width: number;
+  /** Default 'center-crop'. */
+  resize?: ResizeMode;
+  /** Fraction of the resized image kept by 'center-crop' (default 0.875 = 224/256). */
+  cropFraction?: number;
+  /** The name used in error messages when `source` is bytes (default 'image'). */
+  name?: string;
+}
+
+export interface LoadedImage {
+  /** The resized / cropped image the model sees, height x width. */
+  image: RgbImage;
+  /** Size of the file's image after EXIF orientation. */
+  original: { width: number; height: number };
+}
+
+export const imageFormatsText = 'JPEG, PNG, WebP, GIF, TIFF, AVIF, SVG';
+
+/** Read an image (path or encoded bytes) and resize it for the model. */
+export async function loadImageForModel(source: string | Uint8Array, options: LoadImageOptions): Promise<LoadedImage> {
+  const { height, width, resize = 'center-crop', cropFraction = 0.875 } = options;
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height <= 0 || width <= 0) {
+    throw new InputError(`the target size must be positive integers, got ${width}x${height} (WxH)`);
+  }
+  if (!(cropFraction > 0 && cropFraction <= 1)) throw new InputError(`cropFraction must be in (0, 1], got ${cropFraction}`);
+  if (resize !== 'stretch' && resize !== 'center-crop') throw new InputError(`unknown resize mode '${String(resize)}': use ${resizeModes.join(' or ')}`);
+
+  const name = typeof source === 'string' ? `'${source}'` : `'${options.name ?? 'image'}'`;
+  const bytes = typeof source === 'string' ? await readImageFile(source) : source;
+  if (bytes.length === 0) throw new InputError(`${name} is empty (0 bytes): re-export or re-download the image`);
+
+  const open = () => sharp(bytes, { autoOrient: true, failOn: 'error' });
+  let original: { width: number; height: number };
+  try {
+    const meta = await open().metadata();
+    original = { width: meta.autoOrient?.width ?? meta.width, height: meta.autoOrient?.height ?? meta.height };
+  } catch (e) {
+    throw decodeError(name, e);
+  }
+  if (!(original.width > 0 && original.height > 0)) {
+    throw new InputError(`${name} is ${original.width}x${original.height} pixels: the image has no pixels, use a non-empty image`);
+  }
+
+  const plan = resize === 'stretch' ? { rw: width, rh: height, left: 0, top: 0 } : centerCropPlan(original, height, width, cropFraction);
+  let pipeline = open().flatten({ background: '#ffffff' }).toColourspace('srgb');
+  if (plan.rw !== original.width || plan.rh !== original.height) {
+    pipeline = pipeline.resize(plan.rw, plan.rh, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false });
+  }
+  let raw: Buffer;
+  let info: OutputInfo;
+  try {
+    ({ data: raw, info } = await pipeline.removeAlpha().raw().toBuffer({ resolveWithObject: true }));
+  } catch (e) {
+    throw decodeError(name, e);
+  }
+  if (info.channels !== 3 || info.width !== plan.rw || info.height !== plan.rh) {
+    throw new InputError(`${name} decoded to ${info.width}x${info.height}x${info.channels}, expected ${plan.rw}x${plan.rh}x3: convert it to an 8-bit RGB PNG or JPEG`);
+  }
+  const data = new Uint8ClampedArray(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const start = ((plan.top + y) * plan.rw + plan.left) * 3;
+    data.set(raw.subarray(start, start + width * 3), y * width * 3);
+  }
+  return { image: { width, height, data }, original };
+}
+
+/**
+ * The resized size and crop offset for 'center-crop' (see the module comment).
+ * Exported for tests and for showing the crop box over the original.
+ */
+export function centerCropPlan(
+  original: { width: number; height: number },
+  height: number,
+  width: number,
+  cropFraction = 0.875,
+): { rw: number; rh: number; left: number; top: number } {
+  const { width: w, height: h } = original;
+  let rw: number;
+  let rh: number;
+  if (height / h >= width / w) {
+    rh = Math.max(height, Math.round(height / cropFraction));
+    rw = Math.max(width, Math.floor((rh * w) / h));
+  } else {
+    rw = Math.max(width, Math.round(width / cropFraction));
+    rh = Math.max(height, Math.floor((rw * h) / w));
+  }
+  return { rw, rh, left: roundHalfEven((rw - width) / 2), top: roundHalfEven((rh - height) / 2) };
+}
+
+/** Python's round(): halves go to the even neighbour (torchvision's crop offsets use it). */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d < 0.5) return f;
+  if (d > 0.5) return f + 1;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+async function readImageFile(path: string): Promise<Uint8Array> {
+  const name = `'${path}'`;
+  try {
+    const s = await stat(path);
+    if (s.isDirectory()) throw new InputError(`${name} is a folder, not an image file: pass the image files (or use loadInputs, which reads folders)`);
+    if (s.size === 0) throw new InputError(`${name} is empty (0 bytes): re-export or re-download the image`);
+    return await readFile(path);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${name} does not exist: check the path`);
+    if (code === 'EACCES' || code === 'EPERM') throw new InputError(`${name} cannot be read (permission denied): check the file's permissions`);
+    throw new InputError(`${name} cannot be read: ${(e as Error).message}`);
+  }
+}
+
+function decodeError(name: string, e: unknown): InputError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/unsupported image format/i.test(msg)) {
+    return new InputError(`${name} is not an image sharp can read (${imageFormatsText}): convert it to PNG or JPEG`);
+  }
+  if (/bad dimensions|width is zero|height is zero|zero (width|height)/i.test(msg)) {
+    return new InputError(`${name} has a zero width or height: the image has no pixels, use a non-empty image`);
+  }
+  return new InputError(`${name} could not be decoded (sharp: ${msg.split('\n')[0]}): the file may be truncated or corrupt; re-export it as PNG or JPEG`);
+}

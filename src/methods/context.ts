@@ -1,0 +1,177 @@
+/**
+ * What a method runs on: the engine, the image batch, the resolved targets and layers, and
+ * the batched runs every method shares (rows are processed `batchSize` at a time, the last
+ * chunk padded so one compiled graph serves all chunks).
+ */
+import type { GradientEngine, EngineRequest } from '../autodiff/engine.ts';
+import type { Specialized } from '../runtime/specialize.ts';
+import type { Tensor } from '../runtime/session.ts';
+import { Rng } from '../runtime/rng.ts';
+import type { LayerInfo } from '../targets/layers.ts';
+import { argmaxClasses, resolveTargets, type ResolvedTargets } from '../targets/targets.ts';
+
+export interface InputGeometry {
+  layout: 'nchw' | 'nhwc';
+  channels: number;
+  height: number;
+  width: number;
+}
+
+export interface RunResult {
+  outputs: Record<string, Tensor>;
+  exposed: Record<string, Tensor>;
+  gradients: Record<string, Tensor>;
+  /** The tensor the compiled graph differentiates (pre-softmax score). */
+  target: string;
+}
+
+const size = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+/** Rows [from, to) of a batch tensor. */
+export function sliceRows(t: Tensor, from: number, to: number): Tensor {
+  const row = size(t.dims.slice(1));
+  return { data: t.data.subarray(from * row, to * row), dims: [to - from, ...t.dims.slice(1)] };
+}
+
+/** Rows picked (with repetition) from a batch tensor. */
+export function pickRows(t: Tensor, rows: readonly number[]): Tensor {
+  const row = size(t.dims.slice(1));
+  const data = new Float32Array(rows.length * row);
+  rows.forEach((r, i) => data.set(t.data.subarray(r * row, (r + 1) * row), i * row));
+  return { data, dims: [rows.length, ...t.dims.slice(1)] };
+}
+
+export function concatRows(parts: readonly Tensor[]): Tensor {
+  const total = parts.reduce((n, p) => n + p.data.length, 0);
+  const data = new Float32Array(total);
+  let at = 0;
+  for (const p of parts) {
+    data.set(p.data, at);
+    at += p.data.length;
+  }
+  return { data, dims: [parts.reduce((n, p) => n + p.dims[0]!, 0), ...parts[0]!.dims.slice(1)] };
+}
+
+export class MethodContext {
+  private batch: number;
+
+  constructor(
+    readonly engine: GradientEngine,
+    /** The model specialized at batch 1 (layers and shapes). */
+    readonly specialized: Specialized,
+    readonly images: Tensor,
+    public targets: ResolvedTargets,
+    readonly layers: LayerInfo[],
+    readonly geometry: InputGeometry,
+    readonly options: { batchSize: number; seed: number; counterfactual: boolean },
+    /** The tensor the model's score is read from (pre-softmax). */
+    readonly targetTensor: string,
+  ) {
+    this.batch = options.batchSize;
+  }
+
+  get rows(): number {
+    return this.targets.imageIndex.length;
+  }
+
+  /** The image of each row. */
+  rowImages(): Tensor {
+    return pickRows(this.images, this.targets.imageIndex);
+  }
+
+  rng(salt = 0): Rng {
+    return new Rng((this.options.seed * 7919 + salt) >>> 0);
+  }
+
+  /** Target weights of the given rows (negated for counterfactual explanations). */
+  weights(rows: readonly number[]): Tensor | 'argmax' {
+    const w = this.targets.weights;
+    if (w === 'argmax') return 'argmax';
+    const picked = pickRows(w, rows);
+    if (this.options.counterfactual) picked.data.forEach((v, i) => (picked.data[i] = -v));
+    return picked;
+  }
+
+  /**
+   * Replace 'argmax' targets by the explicit predicted classes (one forward pass); methods
+   * that perturb the image need the class fixed before perturbing.
+   */
+  async fixTargets(): Promise<void> {
+    if (this.targets.weights !== 'argmax') return;
+    const res = await this.run({}, this.images, undefined);
+    const scores = res.exposed[this.targetTensor]!;
+    const classes = argmaxClasses(scores);
+    this.targets = resolveTargets(classes, this.images.dims[0]!, [this.images.dims[0]!, ...scores.dims.slice(1)]);
+  }
+
+  /** Weights as a tensor (after fixTargets, or for explicit targets). */
+  explicitWeights(rows: readonly number[]): Tensor {
+    const w = this.weights(rows);
+    if (w === 'argmax') throw new Error('internal: explicit target weights needed; call fixTargets first');
+    return w;
+  }
+
+  /**
+   * Run `request` on `inputs` (one row per batch entry), `batchSize` rows per run.
+   * `weights`: per-row target weights, 'argmax', or undefined for forward-only runs.
+   */
+  async run(request: EngineRequest, inputs: Tensor, weights: Tensor | 'argmax' | undefined): Promise<RunResult> {
+    const n = inputs.dims[0]!;
+    const chunks: RunResult[] = [];
+    const argmax = weights === 'argmax';
+    const req: EngineRequest = { ...request, ...(argmax && request.wrt?.length ? { targetWeight: 'argmax' as const } : {}) };
+    for (let from = 0; from < n; ) {
+      const to = Math.min(n, from + this.batch);
+      const rows = Array.from({ length: this.batch }, (_, i) => Math.min(from + i, to - 1));
+      const chunkInputs = to - from === this.batch ? sliceRows(inputs, from, to) : pickRows(inputs, rows);
+      const chunkWeights = weights && !argmax ? (to - from === this.batch ? sliceRows(weights, from, to) : pickRows(weights, rows)) : undefined;
+      let res;
+      try {
+        res = await this.engine.run(chunkInputs, { ...req, expose: [...new Set([...(request.expose ?? []), this.targetTensor])] }, chunkWeights);
+      } catch (e) {
+        // A model exported for one image at a time (a batch baked into its reshapes): run
+        // one by one; if that fails too, its error is the one to report.
+        if (this.batch > 1) {
+          this.batch = 1;
+          continue;
+        }
+        throw e;
+      }
+      const keep = (t: Tensor) => sliceRows(t, 0, to - from);
+      const map = (r: Record<string, Tensor>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, keep(v)]));
+      chunks.push({ outputs: map(res.outputs), exposed: map(res.exposed), gradients: map(res.gradients), target: res.compiled.target });
+      from = to;
+    }
+    const merge = (pick: (r: RunResult) => Record<string, Tensor>) =>
+      Object.fromEntries(Object.keys(pick(chunks[0]!)).map((k) => [k, concatRows(chunks.map((c) => pick(c)[k]!))]));
+    return { outputs: merge((c) => c.outputs), exposed: merge((c) => c.exposed), gradients: merge((c) => c.gradients), target: chunks[0]!.target };
+  }
+
+  /** Target score sum(w * target) of each row of `inputs` (forward only). */
+  async scores(inputs: Tensor, weights: Tensor): Promise<Float32Array> {
+    const res = await this.run({}, inputs, undefined);
+    const t = res.exposed[this.targetTensor]!;
+    const per = t.data.length / t.dims[0]!;
+    return Float32Array.from({ length: t.dims[0]! }, (_, r) => {
+      let s = 0;
+      for (let j = 0; j < per; j++) s += t.data[r * per + j]! * weights.data[r * per + j]!;
+      return s;
+    });
+  }
+
+  /** One row of an input-shaped tensor as [C, H, W] (NHWC inputs are transposed). */
+  toCHW(t: Tensor, row: number): Float32Array {
+    const { channels: c, height: h, width: w, layout } = this.geometry;
+    const src = t.data.subarray(row * c * h * w, (row + 1) * c * h * w);
+    if (layout === 'nchw') return Float32Array.from(src);
+    const out = new Float32Array(c * h * w);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) out[(k * h + y) * w + x] = src[(y * w + x) * c + k]!;
+    return out;
+  }
+
+  /** Classes of rows whose target was 'argmax', read from the run's target scores. */
+  classesFrom(res: RunResult): (number | undefined)[] {
+    if (this.targets.weights !== 'argmax') return this.targets.classes;
+    return argmaxClasses(res.exposed[this.targetTensor]!);
+  }
+}

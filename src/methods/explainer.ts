@@ -1,0 +1,97 @@
+/**
+ * The library's entry point for explanations: one model, any method, any batch of images.
+ *
+ *   await using explainer = await Explainer.create(readModelFile('model.onnx'));
+ *   const maps = await explainer.explain(images, 'grad-cam', { target: 'auto' });
+ */
+import type { ModelProto } from '../model/onnx-proto.ts';
+import { GradientEngine } from '../autodiff/engine.ts';
+import { preSoftmaxTarget } from '../autodiff/compile.ts';
+import type { SessionOptions, Tensor } from '../runtime/session.ts';
+import type { Specialized } from '../runtime/specialize.ts';
+import { resolveLayers, spatialLayers, type LayerInfo } from '../targets/layers.ts';
+import { resolveTargets } from '../targets/targets.ts';
+import { MethodContext, type InputGeometry } from './context.ts';
+import { finish, fuse } from './postprocess.ts';
+import { getMethod } from './registry.ts';
+import type { CommonOptions, Explanation } from './types.ts';
+
+export class InputShapeError extends Error {
+  override name = 'InputShapeError';
+}
+
+/** NCHW or NHWC, read from a batch's dims ([N, C, H, W] with C in {1, 3} wins). */
+export function geometryOf(dims: readonly number[]): InputGeometry {
+  if (dims.length !== 4) throw new InputShapeError(`images must be a batch [N, C, H, W] or [N, H, W, C]; got [${dims.join(', ')}]`);
+  const [, a, b, c] = dims as [number, number, number, number];
+  if (a === 1 || a === 3) return { layout: 'nchw', channels: a, height: b, width: c };
+  if (c === 1 || c === 3) return { layout: 'nhwc', channels: c, height: a, width: b };
+  throw new InputShapeError(`images [${dims.join(', ')}] have neither 1 nor 3 channels in position 1 or 3`);
+}
+
+export class Explainer {
+  private constructor(readonly engine: GradientEngine) {}
+
+  static async create(model: ModelProto, options: SessionOptions & { capacity?: number } = {}): Promise<Explainer> {
+    return new Explainer(new GradientEngine(model, options));
+  }
+
+  /** The model specialized for one image of this batch's size. */
+  specialize(images: Tensor): Promise<Specialized> {
+    return this.engine.specialize([1, ...images.dims.slice(1)]);
+  }
+
+  /** Candidate layers for spatial methods at this input size. */
+  async layers(imageDims: readonly number[]): Promise<LayerInfo[]> {
+    return spatialLayers(await this.engine.specialize([1, ...imageDims.slice(1)]));
+  }
+
+  /** Model outputs (and the pre-softmax scores) for a batch. */
+  async predict(images: Tensor): Promise<{ scores: Tensor; outputs: Record<string, Tensor>; target: string }> {
+    const s = await this.specialize(images);
+    const target = preSoftmaxTarget(s, s.view.outputs[0]!.name);
+    const res = await this.engine.run(images, { expose: [target] });
+    return { scores: res.exposed[target]!, outputs: res.outputs, target };
+  }
+
+  async explain(images: Tensor, methodId: string, options: CommonOptions & Record<string, unknown> = {}): Promise<Explanation[]> {
+    const method = getMethod(methodId);
+    const geometry = geometryOf(images.dims);
+    const s = await this.specialize(images);
+    const n = images.dims[0]!;
+    const target = preSoftmaxTarget(s, s.view.outputs[0]!.name);
+    const targetShape = [n, ...s.shapes.get(target)!.slice(1)];
+    const wanted = options.target ?? 'auto';
+    const scores = typeof wanted === 'object' && 'topK' in wanted ? (await this.predict(images)).scores : undefined;
+    const targets = resolveTargets(wanted, n, targetShape, scores);
+    const layers = method.usesLayers ? resolveLayers(s, options.targetLayers) : [];
+    const ctx = new MethodContext(this.engine, s, images, targets, layers, geometry, {
+      batchSize: options.batchSize ?? 8,
+      seed: options.seed ?? 0,
+      counterfactual: options.counterfactual ?? false,
+    }, target);
+    const methodOptions = { ...method.defaults, ...pickKnown(options, method.defaults) };
+    const raws = await method.run(ctx, methodOptions);
+    const results = raws.map((r) => finish(method, r, { image: ctx.targets.imageIndex[r.row]!, class: ctx.targets.classes[r.row] }, geometry));
+    if (!options.fuse || layers.length < 2) return results;
+    const fused: Explanation[] = [];
+    for (let row = 0; row < ctx.rows; row++) {
+      const own = results.filter((_, i) => raws[i]!.row === row);
+      fused.push(...own, fuse(own));
+    }
+    return fused;
+  }
+
+  async release(): Promise<void> {
+    await this.engine.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+}
+
+/** The method-specific options present in `options` (unknown keys are ignored). */
+function pickKnown(options: Record<string, unknown>, defaults: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in defaults));
+}

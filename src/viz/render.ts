@@ -1,0 +1,152 @@
+// Turning attribution maps into pictures: heatmap overlays, signed maps,
+// gradient images and figure grids. Bytes are round(255 * v) of values in
+// [0, 1] throughout.
+
+import { applyColormap, type ColormapName } from './colormaps.ts';
+import { createRgbImage, type Rgb, type RgbImage } from './image.ts';
+import { absMaxScale, normalizeGradientImage } from './normalize.ts';
+
+function checkMapSize(fn: string, map: Float32Array, width: number, height: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
+    throw new RangeError(`${fn}: size must be non-negative integers, got ${width}x${height}`);
+  }
+  if (map.length !== width * height) {
+    throw new RangeError(`${fn}: ${map.length} values do not make a ${width}x${height} map`);
+  }
+}
+
+/**
+ * Heatmap over an image: out = round(alpha * colormap(map) + (1 - alpha) * image)
+ * per channel, with `map` in [0, 1], row-major, the image's size.
+ *
+ * The default alpha = 0.5 matches pytorch-grad-cam's `show_cam_on_image`,
+ * whose `image_weight` defaults to 0.5. That function also divides the blend
+ * by its maximum and truncates to bytes, and its jet is OpenCV's
+ * `COLORMAP_JET`, not matplotlib's; this blend is the plain convex combination
+ * (no re-normalisation), so image colours are kept.
+ */
+export function overlay(
+  image: RgbImage,
+  map: Float32Array,
+  options: { colormap?: ColormapName; alpha?: number } = {},
+): RgbImage {
+  const { colormap = 'jet', alpha = 0.5 } = options;
+  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`overlay: alpha must be in [0, 1], got ${alpha}`);
+  checkMapSize('overlay', map, image.width, image.height);
+  if (image.data.length !== map.length * 3) throw new RangeError('overlay: image must be RGB (3 bytes per pixel)');
+  const heat = applyColormap(map, image.width, image.height, colormap).data;
+  const src = image.data;
+  const out = new Uint8ClampedArray(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = Math.round(alpha * heat[i]! + (1 - alpha) * src[i]!);
+  return { width: image.width, height: image.height, data: out };
+}
+
+/**
+ * Signed map on a symmetric blue-white-red scale (as matplotlib's `bwr`), the
+ * usual rendering of attributions such as gradient x input or integrated
+ * gradients. With t = x / max|x| in [-1, 1] and s = round(255 * (1 - |t|)):
+ *
+ *   t = -1 -> (0, 0, 255) pure blue;  t = 0 -> (255, 255, 255) white;
+ *   t = +1 -> (255, 0, 0) pure red;   t < 0 -> (s, s, 255);  t > 0 -> (255, s, s).
+ *
+ * An all-zero map is all white.
+ */
+export function diverging(map: Float32Array, width: number, height: number): RgbImage {
+  checkMapSize('diverging', map, width, height);
+  const t = absMaxScale(map);
+  const out = new Uint8ClampedArray(map.length * 3);
+  for (let i = 0; i < t.length; i++) {
+    const v = t[i]!;
+    const s = Math.round(255 * (1 - Math.abs(v)));
+    out[3 * i] = v < 0 ? s : 255;
+    out[3 * i + 1] = s;
+    out[3 * i + 2] = v > 0 ? s : 255;
+  }
+  return { width, height, data: out };
+}
+
+/**
+ * An input-space gradient g, layout [C, H, W] with C = 1 or 3, as a picture.
+ *
+ * - 'minmax': `normalizeGradientImage` over all channels jointly, then
+ *   channel c becomes colour c (C = 1 is repeated into grey). The figure
+ *   convention for guided backpropagation (Springenberg et al. 2015) and
+ *   deconvnet reconstructions: a roughly symmetric gradient puts zero near
+ *   mid-grey, and hue shows which input channels the gradient favours.
+ * - 'abs': max over channels of |g|, divided by its maximum, as grey: the
+ *   saliency map of Simonyan et al. 2014 (their M_ij = max_c |w_h(i,j,c)|).
+ */
+export function gradientImage(
+  g: Float32Array,
+  width: number,
+  height: number,
+  options: { mode: 'minmax' | 'abs' },
+): RgbImage {
+  const n = width * height;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 0 || height < 0) {
+    throw new RangeError(`gradientImage: size must be non-negative integers, got ${width}x${height}`);
+  }
+  const channels = n === 0 ? 1 : g.length / n;
+  if (channels !== 1 && channels !== 3) {
+    throw new RangeError(`gradientImage: ${g.length} values are not 1 or 3 channels of ${width}x${height}`);
+  }
+  const out = new Uint8ClampedArray(n * 3);
+  if (options.mode === 'minmax') {
+    const v = normalizeGradientImage(g);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < 3; c++) {
+        const plane = channels === 3 ? c : 0;
+        out[3 * i + c] = Math.round(255 * v[plane * n + i]!);
+      }
+    }
+  } else {
+    const m = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      let a = 0;
+      for (let c = 0; c < channels; c++) a = Math.max(a, Math.abs(g[c * n + i]!));
+      m[i] = a;
+    }
+    const v = absMaxScale(m);
+    for (let i = 0; i < n; i++) out.fill(Math.round(255 * v[i]!), 3 * i, 3 * i + 3);
+  }
+  return { width, height, data: out };
+}
+
+/**
+ * Tiles equally sized images row-major into `columns` columns (fewer when there
+ * are fewer images), with `padding` background pixels between tiles and around
+ * the border. Layout as torchvision.utils.make_grid(nrow=columns, padding):
+ * tile k sits at x = padding + (k % cols) * (w + padding),
+ * y = padding + floor(k / cols) * (h + padding), and the result is
+ * cols * (w + padding) + padding wide and rows * (h + padding) + padding high.
+ * Unlike make_grid, a single image is padded too (make_grid returns it bare),
+ * and the background defaults to white (make_grid's pad value is black).
+ */
+export function grid(
+  images: readonly RgbImage[],
+  options: { columns: number; padding?: number; background?: Rgb },
+): RgbImage {
+  const { columns, padding = 2, background = [255, 255, 255] } = options;
+  const first = images[0];
+  if (first === undefined) throw new RangeError('grid: no images');
+  if (!Number.isInteger(columns) || columns < 1) throw new RangeError(`grid: columns must be a positive integer, got ${columns}`);
+  if (!Number.isInteger(padding) || padding < 0) throw new RangeError(`grid: padding must be a non-negative integer, got ${padding}`);
+  const { width: w, height: h } = first;
+  for (const im of images) {
+    if (im.width !== w || im.height !== h || im.data.length !== w * h * 3) {
+      throw new RangeError(`grid: every image must be RGB ${w}x${h}, got ${im.width}x${im.height}`);
+    }
+  }
+  const cols = Math.min(columns, images.length);
+  const rows = Math.ceil(images.length / cols);
+  const out = createRgbImage(cols * (w + padding) + padding, rows * (h + padding) + padding, { fill: background });
+  const rowBytes = out.width * 3;
+  images.forEach((im, k) => {
+    const x0 = padding + (k % cols) * (w + padding);
+    const y0 = padding + Math.floor(k / cols) * (h + padding);
+    for (let y = 0; y < h; y++) {
+      out.data.set(im.data.subarray(y * w * 3, (y + 1) * w * 3), (y0 + y) * rowBytes + x0 * 3);
+    }
+  });
+  return out;
+}

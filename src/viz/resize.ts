@@ -1,0 +1,88 @@
+// Bilinear resampling of channel-major float maps, e.g. a 7x7 Grad-CAM map
+// up to the 224x224 input it explains.
+//
+// Geometry is the "half-pixel centres" convention of PyTorch
+// `F.interpolate(mode='bilinear', align_corners=False)` and OpenCV
+// `cv2.resize(interpolation=INTER_LINEAR)`: output pixel o along an axis of
+// length `out`, resampled from length `in`, reads the source coordinate
+//
+//   x = (o + 0.5) * in / out - 0.5,
+//
+// clamped to [0, in - 1] (a negative x reads pixel 0, one past the last pixel
+// reads the last), and blends the two neighbours floor(x) and floor(x) + 1
+// with weights 1 - frac(x) and frac(x). The 2-D result is the separable product
+// of the two axes. For upsampling this equals both libraries (PyTorch when
+// called with `size=`, where its scale is in / out; it interpolates in float32,
+// this in float64, so results can differ in the last float32 bit). For
+// downsampling it equals PyTorch without `antialias`: no low-pass filter.
+
+interface AxisTaps {
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
+  readonly w: Float64Array; // weight of `hi`; `lo` gets 1 - w
+}
+
+function axisTaps(inSize: number, outSize: number): AxisTaps {
+  const lo = new Int32Array(outSize);
+  const hi = new Int32Array(outSize);
+  const w = new Float64Array(outSize);
+  const scale = inSize / outSize;
+  for (let o = 0; o < outSize; o++) {
+    const x = Math.min(Math.max((o + 0.5) * scale - 0.5, 0), inSize - 1);
+    const i0 = Math.floor(x);
+    lo[o] = i0;
+    hi[o] = Math.min(i0 + 1, inSize - 1);
+    w[o] = x - i0;
+  }
+  return { lo, hi, w };
+}
+
+function checkDim(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`resizeBilinear: ${name} must be a positive integer, got ${v}`);
+}
+
+/**
+ * Resizes `channels` planes of `srcH x srcW` (layout [C, H, W], row-major) to
+ * `dstH x dstW` with half-pixel-centre bilinear interpolation (see the file
+ * comment). Equal sizes return an exact copy.
+ */
+export function resizeBilinear(
+  src: Float32Array,
+  srcH: number,
+  srcW: number,
+  dstH: number,
+  dstW: number,
+  channels = 1,
+): Float32Array {
+  checkDim('srcH', srcH);
+  checkDim('srcW', srcW);
+  checkDim('dstH', dstH);
+  checkDim('dstW', dstW);
+  checkDim('channels', channels);
+  if (src.length !== channels * srcH * srcW) {
+    throw new RangeError(`resizeBilinear: expected ${channels}x${srcH}x${srcW} = ${channels * srcH * srcW} values, got ${src.length}`);
+  }
+  if (srcH === dstH && srcW === dstW) return src.slice();
+
+  const ys = axisTaps(srcH, dstH);
+  const xs = axisTaps(srcW, dstW);
+  const out = new Float32Array(channels * dstH * dstW);
+  for (let c = 0; c < channels; c++) {
+    const plane = c * srcH * srcW;
+    const outPlane = c * dstH * dstW;
+    for (let oy = 0; oy < dstH; oy++) {
+      const row0 = plane + ys.lo[oy]! * srcW;
+      const row1 = plane + ys.hi[oy]! * srcW;
+      const wy = ys.w[oy]!;
+      for (let ox = 0; ox < dstW; ox++) {
+        const x0 = xs.lo[ox]!;
+        const x1 = xs.hi[ox]!;
+        const wx = xs.w[ox]!;
+        const top = src[row0 + x0]! * (1 - wx) + src[row0 + x1]! * wx;
+        const bottom = src[row1 + x0]! * (1 - wx) + src[row1 + x1]! * wx;
+        out[outPlane + oy * dstW + ox] = top * (1 - wy) + bottom * wy;
+      }
+    }
+  }
+  return out;
+}
