@@ -83,6 +83,19 @@ export class MethodContext {
     return new Rng((this.options.seed * 7919 + salt) >>> 0);
   }
 
+  /**
+   * A generator for one row, seeded by the seed and the row's image content (FNV-1a over
+   * its float bits), so a batch draws what a loop over its images draws.
+   */
+  rngFor(row: number): Rng {
+    const image = this.targets.imageIndex[row]!;
+    const per = this.images.data.length / this.images.dims[0]!;
+    const bits = new Uint32Array(this.images.data.buffer, this.images.data.byteOffset + image * per * 4, per);
+    let h = 0x811c9dc5 ^ this.options.seed;
+    for (let i = 0; i < bits.length; i++) h = Math.imul(h ^ bits[i]!, 0x01000193);
+    return new Rng(h >>> 0);
+  }
+
   /** Target weights of the given rows (negated for counterfactual explanations). */
   weights(rows: readonly number[]): Tensor | 'argmax' {
     const w = this.targets.weights;

@@ -20,13 +20,12 @@ export class InputShapeError extends Error {
   override name = 'InputShapeError';
 }
 
-/** NCHW or NHWC, read from a batch's dims ([N, C, H, W] with C in {1, 3} wins). */
+/** NCHW or NHWC, read from a batch's dims: NHWC only when the last dim alone is 1 or 3. */
 export function geometryOf(dims: readonly number[]): InputGeometry {
   if (dims.length !== 4) throw new InputShapeError(`images must be a batch [N, C, H, W] or [N, H, W, C]; got [${dims.join(', ')}]`);
   const [, a, b, c] = dims as [number, number, number, number];
-  if (a === 1 || a === 3) return { layout: 'nchw', channels: a, height: b, width: c };
-  if (c === 1 || c === 3) return { layout: 'nhwc', channels: c, height: a, width: b };
-  throw new InputShapeError(`images [${dims.join(', ')}] have neither 1 nor 3 channels in position 1 or 3`);
+  if (a !== 1 && a !== 3 && (c === 1 || c === 3)) return { layout: 'nhwc', channels: c, height: a, width: b };
+  return { layout: 'nchw', channels: a, height: b, width: c };
 }
 
 export class Explainer {

@@ -31,7 +31,7 @@ async function smoothed(ctx: MethodContext, options: SmoothGradOptions, aggregat
   if (!(options.noise >= 0)) throw new Error(`noise must be >= 0, not ${options.noise}`);
   await ctx.fixTargets();
   const images = ctx.rowImages();
-  const rng = ctx.rng(1);
+  const rngs = Array.from({ length: ctx.rows }, (_, r) => ctx.rngFor(r));
   const per = images.data.length / ctx.rows;
   const rows = Array.from({ length: ctx.rows }, (_, i) => i);
   const sum = rows.map(() => undefined as Float64Array | undefined);
@@ -45,6 +45,7 @@ async function smoothed(ctx: MethodContext, options: SmoothGradOptions, aggregat
       let hi = -Infinity;
       for (const v of x) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
       const sigma = options.noise * (hi - lo);
+      const rng = rngs[r]!;
       for (let i = 0; i < per; i++) noisy.data[r * per + i] = x[i]! + sigma * rng.normal();
     }
     const grads = await inputGradients(ctx, spec.rules, noisy, ctx.explicitWeights(rows));
