@@ -6,5 +6,17 @@ export { Session, RuntimeError, type Tensor, type SessionOptions } from './runti
 export { specialize, type Specialized } from './runtime/specialize.ts';
 export { parseNpy, encodeNpy } from './runtime/npy.ts';
 export { compile, compileSpecialized, CompileError, TARGET_WEIGHT, type CompileSpec, type CompiledGraph } from './autodiff/compile.ts';
+export { GradientEngine, type EngineRequest, type EngineResult } from './autodiff/engine.ts';
 export { ruleSets, ruleSetNames, type RuleSetName } from './autodiff/rulesets.ts';
 export type { Rule, RuleContext, RuleTable } from './autodiff/rule.ts';
+export { check, methodFamilies, type CheckReport } from './inspect/doctor.ts';
+export { spatialLayers, convLayers, resolveLayers, type LayerInfo, type LayerRef } from './targets/layers.ts';
+export { resolveTargets, argmaxClasses, topClasses, type Target, type ResolvedTargets } from './targets/targets.ts';
+export { Explainer } from './methods/explainer.ts';
+export { methods, methodIds, getMethod } from './methods/registry.ts';
+export type { Explanation, Method, MethodInfo, CommonOptions, OutputKind } from './methods/types.ts';
+export * from './viz/index.ts';
+export { encodePng, decodeImage } from './viz/png.ts';
+export { loadInputs } from './input/load-input.ts';
+export { imageToTensor, tensorToImage } from './input/preprocess.ts';
+export { presetNames, type Preset } from './input/presets.ts';

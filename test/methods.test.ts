@@ -43,9 +43,9 @@ function handModel(withMask = true): ModelProto {
 // A_0 = [1, 2, 3, 4], A_1 = [2, 1, 1, 0] (row-major 2x2).
 const handInput: Tensor = { data: Float32Array.from([1, 2, 3, 4, 2, 1, 1, 0]), dims: [1, 2, 2, 2] };
 
-const close = (actual: ArrayLike<number>, expected: number[], tol = 1e-5) => {
+const close = (actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5) => {
   assert.equal(actual.length, expected.length);
-  expected.forEach((e, i) => assert.ok(Math.abs(actual[i]! - e) <= tol, `index ${i}: ${actual[i]} vs ${e}`));
+  Array.from(expected).forEach((e, i) => assert.ok(Math.abs(actual[i]! - e) <= tol, `index ${i}: ${actual[i]} vs ${e}`));
 };
 
 test('CAM-family maps equal the hand-computed values', async () => {
@@ -161,4 +161,18 @@ test('integrated gradients is complete: sum(attr) = S(x) - S(baseline) within 1%
     const { delta, scoreChange } = e!.extras as { delta: number; scoreChange: number };
     assert.ok(Math.abs(delta) <= 0.01 * Math.abs(scoreChange), `${name}: delta ${delta} vs change ${scoreChange}`);
   }
+});
+
+test('the principal-component projection is the same through either Gram matrix', async () => {
+  const { firstComponentProjection } = await import('../src/methods/cam/eigen-cam.ts');
+  const rng = new Rng(13);
+  const [rows, cols] = [5, 8];
+  const X = Float64Array.from({ length: rows * cols }, () => rng.normal());
+  const viaRows = firstComponentProjection(X, rows, cols); // 5 < 8: X X^T
+  const padded = new Float64Array(9 * cols);
+  padded.set(X);
+  const viaCols = firstComponentProjection(padded, 9, cols).subarray(0, rows); // 8 <= 9: X^T X
+  const sign = Math.sign(viaRows[0]!) * Math.sign(viaCols[0]!);
+  close(viaRows, Array.from(viaCols, (v) => sign * v), 1e-9);
+  assert.ok(Math.hypot(...viaRows) > 1, 'a non-trivial projection');
 });

@@ -1,7 +1,8 @@
 /**
  * What a method runs on: the engine, the image batch, the resolved targets and layers, and
- * the batched runs every method shares (rows are processed `batchSize` at a time, the last
- * chunk padded so one compiled graph serves all chunks).
+ * the batched runs every method shares (rows are processed `batchSize` at a time; a
+ * shorter last chunk gets its own compiled graph, cached like the others, rather than
+ * padding that would compute discarded rows on every call).
  */
 import type { GradientEngine, EngineRequest } from '../autodiff/engine.ts';
 import type { Specialized } from '../runtime/specialize.ts';
@@ -135,9 +136,8 @@ export class MethodContext {
     const req: EngineRequest = { ...request, ...(argmax && request.wrt?.length ? { targetWeight: 'argmax' as const } : {}) };
     for (let from = 0; from < n; ) {
       const to = Math.min(n, from + this.batch);
-      const rows = Array.from({ length: this.batch }, (_, i) => Math.min(from + i, to - 1));
-      const chunkInputs = to - from === this.batch ? sliceRows(inputs, from, to) : pickRows(inputs, rows);
-      const chunkWeights = weights && !argmax ? (to - from === this.batch ? sliceRows(weights, from, to) : pickRows(weights, rows)) : undefined;
+      const chunkInputs = sliceRows(inputs, from, to);
+      const chunkWeights = weights && !argmax ? sliceRows(weights, from, to) : undefined;
       let res;
       try {
         res = await this.engine.run(chunkInputs, { ...req, expose: [...new Set([...(request.expose ?? []), this.targetTensor])] }, chunkWeights);
@@ -150,9 +150,7 @@ export class MethodContext {
         }
         throw e;
       }
-      const keep = (t: Tensor) => sliceRows(t, 0, to - from);
-      const map = (r: Record<string, Tensor>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, keep(v)]));
-      chunks.push({ outputs: map(res.outputs), exposed: map(res.exposed), gradients: map(res.gradients), target: res.compiled.target });
+      chunks.push({ outputs: res.outputs, exposed: res.exposed, gradients: res.gradients, target: res.compiled.target });
       from = to;
     }
     const merge = (pick: (r: RunResult) => Record<string, Tensor>) =>

@@ -5,11 +5,11 @@ import type { MethodContext } from '../context.ts';
 import type { RawResult } from '../types.ts';
 import { rowsOf, type CamInput } from './base.ts';
 
-/** Expose the layers, map each row's activations (the class, when needed, is fixed first). */
+/** Expose the layers, map each row's activations ('auto' classes are read from the same run). */
 export async function activationCams(ctx: MethodContext, map: (input: Omit<CamInput, 'G'>, row: number, layer: string) => Float32Array): Promise<RawResult[]> {
-  await ctx.fixTargets();
   const layers = ctx.layers.map((l) => l.tensor);
   const res = await ctx.run({ expose: layers }, ctx.rowImages(), undefined);
+  ctx.targets = { ...ctx.targets, classes: ctx.classesFrom(res) };
   const out: RawResult[] = [];
   for (let row = 0; row < ctx.rows; row++) {
     for (const layer of layers) {

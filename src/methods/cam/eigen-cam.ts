@@ -8,39 +8,60 @@
 import type { Method } from '../types.ts';
 import { activationCams } from './activation-cams.ts';
 
-const ITERATIONS = 500;
+const ITERATIONS = 1000;
 
-/** X v for the top right singular vector v of X (hw x K, row-major), by power iteration. */
-export function firstComponentProjection(X: Float64Array, rows: number, cols: number): Float64Array {
-  let v = new Float64Array(cols).map((_, k) => 1 + 0.01 * Math.sin(k + 1));
-  const Xv = new Float64Array(rows);
+/** Top eigenvector of a symmetric positive semi-definite n x n matrix, by power iteration. */
+function topEigenvector(M: Float64Array, n: number): Float64Array {
+  let v = Float64Array.from({ length: n }, (_, k) => 1 + 0.01 * Math.sin(k + 1));
   for (let it = 0; it < ITERATIONS; it++) {
-    for (let r = 0; r < rows; r++) {
+    const next = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
       let s = 0;
-      for (let c = 0; c < cols; c++) s += X[r * cols + c]! * v[c]!;
-      Xv[r] = s;
+      for (let c = 0; c < n; c++) s += M[r * n + c]! * v[c]!;
+      next[r] = s;
     }
-    const next = new Float64Array(cols);
-    for (let r = 0; r < rows; r++) {
-      const xr = Xv[r]!;
-      for (let c = 0; c < cols; c++) next[c] = next[c]! + X[r * cols + c]! * xr;
-    }
-    const norm = Math.hypot(...next) || 1;
+    const norm = Math.sqrt(next.reduce((a, x) => a + x * x, 0)) || 1;
     let change = 0;
-    for (let c = 0; c < cols; c++) {
-      const n = next[c]! / norm;
-      change = Math.max(change, Math.abs(n - v[c]!));
-      next[c] = n;
+    for (let r = 0; r < n; r++) {
+      next[r] = next[r]! / norm;
+      change = Math.max(change, Math.abs(next[r]! - v[r]!));
     }
     v = next;
     if (change < 1e-12) break;
   }
-  for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (let c = 0; c < cols; c++) s += X[r * cols + c]! * v[c]!;
-    Xv[r] = s;
+  return v;
+}
+
+/**
+ * X v for the top right singular vector v of X (rows x cols, row-major). Power iteration
+ * runs on the smaller Gram matrix: X^T X (then X v directly), or X X^T, whose top
+ * eigenvector u gives X v = sqrt(lambda) u.
+ */
+export function firstComponentProjection(X: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows);
+  if (cols <= rows) {
+    const C = new Float64Array(cols * cols);
+    for (let r = 0; r < rows; r++) for (let a = 0; a < cols; a++) for (let b = a; b < cols; b++) C[a * cols + b] = C[a * cols + b]! + X[r * cols + a]! * X[r * cols + b]!;
+    for (let a = 0; a < cols; a++) for (let b = 0; b < a; b++) C[a * cols + b] = C[b * cols + a]!;
+    const v = topEigenvector(C, cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r] = out[r]! + X[r * cols + c]! * v[c]!;
+    return out;
   }
-  return Xv;
+  const G = new Float64Array(rows * rows);
+  for (let a = 0; a < rows; a++) {
+    for (let b = a; b < rows; b++) {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += X[a * cols + c]! * X[b * cols + c]!;
+      G[a * rows + b] = s;
+      G[b * rows + a] = s;
+    }
+  }
+  const u = topEigenvector(G, rows);
+  let lambda = 0;
+  for (let a = 0; a < rows; a++) for (let b = 0; b < rows; b++) lambda += u[a]! * G[a * rows + b]! * u[b]!;
+  const s = Math.sqrt(Math.max(lambda, 0));
+  for (let r = 0; r < rows; r++) out[r] = s * u[r]!;
+  return out;
 }
 
 export const eigenCam: Method<Record<string, never>> = {

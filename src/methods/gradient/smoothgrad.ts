@@ -31,34 +31,37 @@ async function smoothed(ctx: MethodContext, options: SmoothGradOptions, aggregat
   if (!(options.noise >= 0)) throw new Error(`noise must be >= 0, not ${options.noise}`);
   await ctx.fixTargets();
   const images = ctx.rowImages();
-  const rngs = Array.from({ length: ctx.rows }, (_, r) => ctx.rngFor(r));
   const per = images.data.length / ctx.rows;
   const rows = Array.from({ length: ctx.rows }, (_, i) => i);
   const sum = rows.map(() => undefined as Float64Array | undefined);
   const sumSq = rows.map(() => undefined as Float64Array | undefined);
-  // One batch per sample index: all rows with their own noise.
-  for (let s = 0; s < options.samples; s++) {
-    const noisy: Tensor = { data: new Float32Array(images.data.length), dims: images.dims };
-    for (const r of rows) {
-      const x = images.data.subarray(r * per, (r + 1) * per);
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const v of x) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-      const sigma = options.noise * (hi - lo);
-      const rng = rngs[r]!;
-      for (let i = 0; i < per; i++) noisy.data[r * per + i] = x[i]! + sigma * rng.normal();
-    }
-    const grads = await inputGradients(ctx, spec.rules, noisy, ctx.explicitWeights(rows));
-    for (const r of rows) {
-      const out = spec.fromGradient(grads[r]!, ctx.toCHW(noisy, r), ctx.geometry.channels);
-      const acc = (sum[r] ??= new Float64Array(out.length));
-      const accSq = (sumSq[r] ??= new Float64Array(out.length));
-      out.forEach((v, i) => {
-        acc[i] = acc[i]! + v;
-        accSq[i] = accSq[i]! + v * v;
-      });
+  const rngs = Array.from({ length: ctx.rows }, (_, r) => ctx.rngFor(r));
+  // All noisy copies in one batch (row-major: row r's samples together), run in chunks.
+  const noisy: Tensor = { data: new Float32Array(images.data.length * options.samples), dims: [ctx.rows * options.samples, ...images.dims.slice(1)] };
+  for (const r of rows) {
+    const x = images.data.subarray(r * per, (r + 1) * per);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of x) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+    const sigma = options.noise * (hi - lo);
+    const rng = rngs[r]!;
+    for (let s = 0; s < options.samples; s++) {
+      const at = (r * options.samples + s) * per;
+      for (let i = 0; i < per; i++) noisy.data[at + i] = x[i]! + sigma * rng.normal();
     }
   }
+  const sampleRows = rows.flatMap((r) => new Array<number>(options.samples).fill(r));
+  const grads = await inputGradients(ctx, spec.rules, noisy, ctx.explicitWeights(sampleRows));
+  grads.forEach((g, k) => {
+    const r = sampleRows[k]!;
+    const out = spec.fromGradient(g, ctx.toCHW(noisy, k), ctx.geometry.channels);
+    const acc = (sum[r] ??= new Float64Array(out.length));
+    const accSq = (sumSq[r] ??= new Float64Array(out.length));
+    out.forEach((v, i) => {
+      acc[i] = acc[i]! + v;
+      accSq[i] = accSq[i]! + v * v;
+    });
+  });
   const n = options.samples;
   const dims = outputDims(ctx, spec.output);
   return rows.map((row) => {

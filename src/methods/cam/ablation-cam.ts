@@ -1,0 +1,89 @@
+/**
+ * Ablation-CAM. Desai & Ramaswamy 2020, "Ablation-CAM: Visual Explanations for Deep
+ * Convolutional Network via Gradient-free Localization", eq. 3-4: the weight of channel k is
+ * the fraction of the class score lost when the channel is switched off,
+ *   w_k = (y_c - y_c^k) / y_c,   L = ReLU(sum_k w_k A_k),
+ * y_c^k the score with channel k of the layer ablated and the rest of the network run on
+ * the result (the layer is injected as an input; the image still feeds any path that
+ * bypasses it). A zero score y_c leaves the drops unscaled.
+ */
+import type { Tensor } from '../../runtime/session.ts';
+import type { MethodContext } from '../context.ts';
+import type { Method, RawResult } from '../types.ts';
+import { rowImage } from '../perturbation/occlusion.ts';
+import { weightedSum } from './base.ts';
+
+/**
+ * Target scores of one row with channel k of `layer` set to `value` in copy k, K copies
+ * `batchSize` at a time (the last batch padded so one compiled graph serves all; a model
+ * that only runs one image at a time falls back to batches of one).
+ */
+async function ablatedScores(ctx: MethodContext, row: number, layer: string, A: Float32Array, dims: number[], value: number): Promise<Float64Array> {
+  const K = dims[1]!;
+  const area = A.length / K;
+  const imageName = Object.keys(ctx.specialized.inputShapes)[0]!;
+  const image = rowImage(ctx, row);
+  const w = ctx.explicitWeights([row]).data;
+  const out = new Float64Array(K);
+  let batch = ctx.options.batchSize;
+  for (let from = 0; from < K; ) {
+    const images: Tensor = { data: new Float32Array(batch * image.length), dims: [batch, ...ctx.images.dims.slice(1)] };
+    const ablated: Tensor = { data: new Float32Array(batch * A.length), dims: [batch, ...dims.slice(1)] };
+    for (let i = 0; i < batch; i++) {
+      const k = Math.min(from + i, K - 1);
+      images.data.set(image, i * image.length);
+      ablated.data.set(A, i * A.length);
+      ablated.data.fill(value, i * A.length + k * area, i * A.length + (k + 1) * area);
+    }
+    let z: Tensor;
+    try {
+      z = (await ctx.engine.run({ [imageName]: images, [layer]: ablated }, { inject: [layer], expose: [ctx.targetTensor] })).exposed[ctx.targetTensor]!;
+    } catch (e) {
+      if (batch > 1) {
+        batch = 1;
+        continue;
+      }
+      throw e;
+    }
+    for (let i = 0; i < batch && from + i < K; i++) {
+      let s = 0;
+      for (let j = 0; j < w.length; j++) s += w[j]! * z.data[i * w.length + j]!;
+      out[from + i] = s;
+    }
+    from += batch;
+  }
+  return out;
+}
+
+export const ablationCam: Method<Record<string, never>> = {
+  id: 'ablation-cam',
+  family: 'cam',
+  output: 'map',
+  usesLayers: true,
+  needsGradients: false,
+  relu: true,
+  paper: 'Desai & Ramaswamy 2020, https://openaccess.thecvf.com/content_WACV_2020/html/Desai_Ablation-CAM_Visual_Explanations_for_Deep_Convolutional_Network_via_Gradient-free_Localization_WACV_2020_paper.html (eq. 3-4)',
+  summary: 'Layer channels weighted by the fraction of the class score lost when each one is switched off.',
+  defaults: {},
+  run: async (ctx): Promise<RawResult[]> => {
+    await ctx.fixTargets();
+    const layers = ctx.layers.map((l) => l.tensor);
+    const res = await ctx.run({ expose: layers }, ctx.rowImages(), undefined);
+    const z = res.exposed[ctx.targetTensor]!;
+    const out: RawResult[] = [];
+    for (let row = 0; row < ctx.rows; row++) {
+      const w = ctx.explicitWeights([row]).data;
+      let y = 0;
+      for (let j = 0; j < w.length; j++) y += w[j]! * z.data[row * w.length + j]!;
+      for (const layer of layers) {
+        const { data, dims } = res.exposed[layer]!;
+        const [K, area] = [dims[1]!, dims.slice(2).reduce((a, b) => a * b, 1)];
+        const A = data.subarray(row * K * area, (row + 1) * K * area);
+        const ablated = await ablatedScores(ctx, row, layer, A, dims, 0);
+        const weights = ablated.map((yk) => (y - yk) / (y !== 0 ? y : 1));console.log("DBG", y, ablated.slice(0,5), weights.slice(0,5));
+        out.push({ row, layer, values: weightedSum(A, weights, K, area), dims: [dims[2]!, dims.slice(3).reduce((a, b) => a * b, 1)] });
+      }
+    }
+    return out;
+  },
+};
