@@ -12,14 +12,17 @@ import { fmt } from './timing.ts';
 interface CaseResult { name: string; batch: number; result: Record<string, number> }
 
 const only = process.argv[2];
+const run = (script: string, ...args: string[]): unknown => {
+  process.stderr.write(`bench: ${script} ${args.join(' ')}\n`);
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop()!);
+};
 const cases: [string, number][] = [['resnet50', 1], ['resnet50', 8], ['vgg16', 1], ['vgg16', 8]];
 const results: CaseResult[] = [];
 for (const [name, batch] of cases) {
-  if (only && name !== only) continue;
-  process.stderr.write(`bench: ${name} batch ${batch}\n`);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/gradient-case.ts', name, String(batch)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  results.push(JSON.parse(out.trim().split('\n').pop()!) as CaseResult);
+  if (!only || only === name) results.push(run('bench/gradient-case.ts', name, String(batch)) as CaseResult);
 }
+const methodResults = !only || only === 'methods' ? [1, 8].map((b) => run('bench/methods-case.ts', String(b)) as { batch: number; result: Record<string, number> }) : [];
 
 const timeRows = ['forward', 'input (default rules)', 'input, ConvTranspose + ScatterElements', 'input, flipped Conv + ScatterElements', 'input, ConvTranspose + MaxUnpool', 'last conv stage'];
 const lines: string[] = [];
@@ -40,5 +43,24 @@ for (const r of results) {
   lines.push(`| ${r.name} | ${r.batch} | ${fmt(x['specialize (probe + fold) ms']! / 1000)} s | ${fmt(x['compile input (default rules) ms']! / 1000)} s | ${fmt(x['compile last conv stage ms']! / 1000)} s | ${fmt(x['peak RSS MB']!, 0)} MB |`);
 }
 lines.push('');
+if (methodResults.length > 0) {
+  lines.push('## Attribution methods (issue: attribution maps)', '');
+  lines.push('ResNet-50-shaped model, 3x224x224, random weights, `target: auto`, batch size 8 inside methods. Ratio = method time / one forward pass of the same batch, measured in the same process. Perturbation methods: also their time over the batched forward passes they run (rows / 8 runs of batch 8).', '');
+  lines.push('| method | batch 1 | batch 8 | target |', '|---|---|---|---|');
+  const targets: Record<string, string> = { 'grad-cam': '<= 1.3x', 'guided-backprop': '<= 2.5x', saliency: '<= 2.5x', deconvnet: '<= 2.5x', smoothgrad: '<= 62.5x (25 samples)' };
+  const ids = Object.keys(methodResults[0]!.result).filter((k) => !k.startsWith('forward') && !k.startsWith('peak') && !k.startsWith('rows '));
+  for (const id of ids) {
+    const cells = methodResults.map((m) => {
+      const t = m.result[id];
+      if (t === undefined) return 'not run';
+      const f = m.result['forward']!;
+      const rows = m.result[`rows ${id}`];
+      const perForward = rows ? `; ${fmt(t / ((rows / 8) * m.result['forward batch 8']!))}x of ${rows} rows` : '';
+      return `${fmt(t / f)}x (${fmt(t, 0)} ms${perForward})`;
+    });
+    lines.push(`| ${id} | ${cells.join(' | ')} | ${targets[id] ?? ''} |`);
+  }
+  lines.push('', `Forward pass: ${methodResults.map((m) => `batch ${m.batch} ${fmt(m.result['forward']!, 1)} ms`).join(', ')}; peak RSS ${methodResults.map((m) => `${fmt(m.result['peak RSS MB']!, 0)} MB`).join(' / ')}.`, '');
+}
 writeFileSync('BENCHMARKS.md', lines.join('\n'));
 process.stdout.write(lines.join('\n'));

@@ -1,4 +1,5 @@
 /** The error a compile raises for a model, target or tensor it cannot differentiate. */
-export class CompileError extends Error {
+import { ConvlensError } from '../errors.ts';
+export class CompileError extends ConvlensError {
   override name = 'CompileError';
 }

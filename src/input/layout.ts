@@ -3,9 +3,10 @@
  * or NHWC (TensorFlow/Keras exports), with 1 (gray) or 3 (color) channels.
  * Pure and browser-safe.
  */
+import { ConvlensError } from '../errors.ts';
 
 /** Any problem with the user's inputs (files, shapes, presets); the message names the fix. */
-export class InputError extends Error {
+export class InputError extends ConvlensError {
   override name = 'InputError';
 }
 

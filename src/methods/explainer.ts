@@ -4,6 +4,7 @@
  *   await using explainer = await Explainer.create(readModelFile('model.onnx'));
  *   const maps = await explainer.explain(images, 'grad-cam', { target: 'auto' });
  */
+import { ConvlensError } from '../errors.ts';
 import type { ModelProto } from '../model/onnx-proto.ts';
 import { GradientEngine } from '../autodiff/engine.ts';
 import { preSoftmaxTarget } from '../autodiff/compile.ts';
@@ -16,7 +17,7 @@ import { finish, fuse } from './postprocess.ts';
 import { getMethod } from './registry.ts';
 import type { CommonOptions, Explanation } from './types.ts';
 
-export class InputShapeError extends Error {
+export class InputShapeError extends ConvlensError {
   override name = 'InputShapeError';
 }
 

@@ -2,6 +2,7 @@
  * The method registry: the one list that the CLI choices, the web UI, the README table and
  * the cross-method tests all read.
  */
+import { ConvlensError } from '../errors.ts';
 import type { Method } from './types.ts';
 import { gradient, saliency, inputXGradient, guidedBackprop } from './gradient/simple.ts';
 import { deconvnet } from './gradient/deconvnet.ts';
@@ -15,6 +16,10 @@ import { xgradCam } from './cam/xgrad-cam.ts';
 import { hiresCam } from './cam/hires-cam.ts';
 import { layerCam } from './cam/layer-cam.ts';
 import { eigenCam } from './cam/eigen-cam.ts';
+import { scoreCam } from './cam/score-cam.ts';
+import { ablationCam } from './cam/ablation-cam.ts';
+import { occlusion, occlusionProbability } from './perturbation/occlusion.ts';
+import { rise } from './perturbation/rise.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyMethod = Method<any>;
@@ -38,6 +43,11 @@ export const methods: readonly AnyMethod[] = [
   hiresCam,
   layerCam,
   eigenCam,
+  occlusion,
+  occlusionProbability,
+  rise,
+  scoreCam,
+  ablationCam,
 ];
 
 export const methodIds = methods.map((m) => m.id);
@@ -45,7 +55,7 @@ export const methodIds = methods.map((m) => m.id);
 for (const m of [gradient, saliency, inputXGradient, guidedBackprop]) smoothable.set(m.id, m.gradient);
 smoothable.set('deconvnet', { rules: 'deconvnet', output: 'image', fromGradient: (g) => g });
 
-export class UnknownMethodError extends Error {
+export class UnknownMethodError extends ConvlensError {
   override name = 'UnknownMethodError';
 }
 

@@ -2,6 +2,7 @@
  * Reading node attributes (with the defaults the ONNX spec gives when one is absent) and
  * writing them for emitted nodes.
  */
+import { ConvlensError } from '../errors.ts';
 import { int64ToNumber, type AttributeProto, type GraphProto, type NodeProto } from './onnx-proto.ts';
 import { makeTensorProto, readTensorProto, type TensorValue } from './tensor-data.ts';
 
@@ -83,7 +84,7 @@ export interface WindowGeometry {
 export function windowGeometry(node: NodeProto, spatial: readonly number[], kernelFromWeight?: readonly number[]): WindowGeometry {
   const r = spatial.length;
   const kernel_shape = attrInts(node, 'kernel_shape') ?? kernelFromWeight?.slice() ?? [];
-  if (kernel_shape.length !== r) throw new Error(`${node.opType} '${node.name}': kernel_shape has ${kernel_shape.length} dims for ${r} spatial dims`);
+  if (kernel_shape.length !== r) throw new ConvlensError(`${node.opType} '${node.name}': kernel_shape has ${kernel_shape.length} dims for ${r} spatial dims`);
   const strides = attrInts(node, 'strides') ?? new Array<number>(r).fill(1);
   const dilations = attrInts(node, 'dilations') ?? new Array<number>(r).fill(1);
   const ceil_mode = attrInt(node, 'ceil_mode', 0);

@@ -2,6 +2,7 @@
  * A read-only view of an ONNX graph: nodes in topological order, who produces and who
  * consumes each tensor, initializer and Constant values as typed arrays.
  */
+import { ConvlensError } from '../errors.ts';
 import type { GraphProto, NodeProto, TensorProto, ValueInfoProto } from './onnx-proto.ts';
 import { int64ToNumber } from './onnx-proto.ts';
 import { readTensorProto, type TensorValue } from './tensor-data.ts';
@@ -154,9 +155,9 @@ function topologicalOrder(
         const name = top.names[top.next++]!;
         if (available.has(name)) continue;
         const p = producers.get(name);
-        if (!p) throw new Error(`tensor '${name}' used by node '${top.node.name ?? top.node.opType}' is produced by no node and is no input or initializer: the model is malformed`);
+        if (!p) throw new ConvlensError(`tensor '${name}' used by node '${top.node.name ?? top.node.opType}' is produced by no node and is no input or initializer: the model is malformed`);
         const s = state.get(p.node);
-        if (s === 1) throw new Error(`the graph has a cycle through node '${p.node.name ?? p.node.opType}': the model is malformed`);
+        if (s === 1) throw new ConvlensError(`the graph has a cycle through node '${p.node.name ?? p.node.opType}': the model is malformed`);
         if (s === 2) continue;
         state.set(p.node, 1);
         stack.push({ node: p.node, next: 0, names: deps(p.node) });

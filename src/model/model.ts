@@ -2,6 +2,7 @@
  * Parsing and serializing ONNX models, with the checks that turn a bad file into an error
  * that names the problem and the fix. Browser-safe: no Node-only imports (see file.ts).
  */
+import { ConvlensError } from '../errors.ts';
 import { decodeModelProto, encodeModelProto, int64ToNumber, type ModelProto } from './onnx-proto.ts';
 import { readTensorProto, makeTensorProto } from './tensor-data.ts';
 
@@ -11,7 +12,7 @@ export const MAX_OPSET = 21;
 
 export type ExternalDataReader = (location: string, offset: number, length: number | undefined) => Uint8Array;
 
-export class ModelError extends Error {
+export class ModelError extends ConvlensError {
   override name = 'ModelError';
 }
 

@@ -2,6 +2,7 @@
  * ONNX tensor element types and the conversion between TensorProto and typed arrays.
  * Values follow TensorProto.DataType of the ONNX spec.
  */
+import { ConvlensError } from '../errors.ts';
 import { int64ToNumber, type Int64, type TensorProto } from './onnx-proto.ts';
 
 export const DataType = {
@@ -73,7 +74,7 @@ export function elementCount(dims: readonly number[]): number {
 
 function elementInfo(dataType: number, what: string): ElementInfo {
   const info = elements[dataType];
-  if (!info) throw new Error(`${what}: element type ${dataTypeNames[dataType] ?? dataType} is not supported`);
+  if (!info) throw new ConvlensError(`${what}: element type ${dataTypeNames[dataType] ?? dataType} is not supported`);
   return info;
 }
 
@@ -92,14 +93,14 @@ export function readTensorProto(
   const n = elementCount(dims);
   let raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   if (t.dataLocation === 1) {
-    if (!external) throw new Error(`${what} is stored as external data, but the model was loaded from bytes: load it from its file path`);
+    if (!external) throw new ConvlensError(`${what} is stored as external data, but the model was loaded from bytes: load it from its file path`);
     const kv = Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value]));
-    if (!kv['location']) throw new Error(`${what} has external data without a location`);
+    if (!kv['location']) throw new ConvlensError(`${what} has external data without a location`);
     raw = external(kv['location'], Number(kv['offset'] ?? 0), kv['length'] !== undefined ? Number(kv['length']) : undefined);
   }
   if (raw) {
     if (raw.length !== n * info.bytes) {
-      throw new Error(`${what} holds ${raw.length} bytes, but its shape [${dims}] needs ${n * info.bytes}: the model file is corrupt`);
+      throw new ConvlensError(`${what} holds ${raw.length} bytes, but its shape [${dims}] needs ${n * info.bytes}: the model file is corrupt`);
     }
     // Copy into an aligned buffer (protobuf byte fields can start at any offset).
     const copy = new Uint8Array(raw.length);
@@ -114,7 +115,7 @@ export function readTensorProto(
     : dataType === DataType.UINT64 || dataType === DataType.UINT32 ? t.uint64Data
     : t.int32Data;
   const len = source?.length ?? 0;
-  if (len !== n) throw new Error(`${what} holds ${len} values, but its shape [${dims}] needs ${n}: the model file is corrupt`);
+  if (len !== n) throw new ConvlensError(`${what} holds ${len} values, but its shape [${dims}] needs ${n}: the model file is corrupt`);
   for (let i = 0; i < n; i++) {
     const v = source![i]!;
     if (out instanceof BigInt64Array || out instanceof BigUint64Array) {

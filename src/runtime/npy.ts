@@ -3,11 +3,12 @@
  * ({'descr', 'fortran_order', 'shape'}) padded to a 64-byte boundary, then the data.
  * convlens reads float32/float64 little-endian C-order arrays and writes float32.
  */
+import { ConvlensError } from '../errors.ts';
 import type { Tensor } from './session.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-export class NpyError extends Error {
+export class NpyError extends ConvlensError {
   override name = 'NpyError';
 }
 

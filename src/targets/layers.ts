@@ -2,6 +2,7 @@
  * Candidate layers for spatial explanations (the CAM family, feature maps): tensors with
  * a batch, a channel and spatial dims larger than 1x1, in topological order.
  */
+import { ConvlensError } from '../errors.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import { isFloatType } from '../model/dtypes.ts';
 
@@ -61,7 +62,7 @@ export function convLayers(s: Specialized): LayerInfo[] {
   return out;
 }
 
-export class LayerError extends Error {
+export class LayerError extends ConvlensError {
   override name = 'LayerError';
 }
 

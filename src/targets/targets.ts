@@ -4,6 +4,7 @@
  * form becomes weights over the target tensor (the compiled graph differentiates
  * sum(weights * target)), one row per explanation.
  */
+import { ConvlensError } from '../errors.ts';
 import type { Tensor } from '../runtime/session.ts';
 
 export type Target =
@@ -23,7 +24,7 @@ export interface ResolvedTargets {
   weights: Tensor | 'argmax';
 }
 
-export class TargetError extends Error {
+export class TargetError extends ConvlensError {
   override name = 'TargetError';
 }
 

@@ -5,20 +5,43 @@
  *   w_k = (y_c - y_c^k) / y_c,   L = ReLU(sum_k w_k A_k),
  * y_c^k the score with channel k of the layer ablated and the rest of the network run on
  * the result (the layer is injected as an input; the image still feeds any path that
- * bypasses it). A zero score y_c leaves the drops unscaled.
+ * bypasses it). Eq. 3 divides the drop by ||A_k||; eq. 4, used here as by pytorch-grad-cam,
+ * by y_c. A zero score y_c leaves the drops unscaled.
+ *
+ * ablation 'zero' is the paper's. 'pytorch-grad-cam' reproduces pytorch-grad-cam's
+ * AblationLayer, which zeroes a channel only when the layer's minimum is exactly 0 and
+ * otherwise writes torch.min(batch) - 1e7, re-reading the minimum after each channel of its
+ * batch (32 copies) is written: copy k gets min(A) - (k mod 32 + 1) * 1e7. On a layer with
+ * negative values that scales the weights by (k mod 32 + 1), which its maps inherit.
  */
+import { OptionError } from '../../errors.ts';
 import type { Tensor } from '../../runtime/session.ts';
 import type { MethodContext } from '../context.ts';
 import type { Method, RawResult } from '../types.ts';
 import { rowImage } from '../perturbation/occlusion.ts';
 import { weightedSum } from './base.ts';
 
+export interface AblationCamOptions {
+  /** What an ablated channel is set to (see above). */
+  ablation: 'zero' | 'pytorch-grad-cam';
+}
+
+/** pytorch-grad-cam's AblationCAM batch_size default. */
+const GRAD_CAM_BATCH = 32;
+
+/** The value channel k is set to. */
+function ablationValue(ablation: AblationCamOptions['ablation'], A: Float32Array): (k: number) => number {
+  if (ablation === 'zero') return () => 0;
+  const min = A.reduce((m, v) => Math.min(m, v), Infinity);
+  return (k) => (min === 0 ? 0 : min - ((k % GRAD_CAM_BATCH) + 1) * 1e7);
+}
+
 /**
- * Target scores of one row with channel k of `layer` set to `value` in copy k, K copies
- * `batchSize` at a time (the last batch padded so one compiled graph serves all; a model
- * that only runs one image at a time falls back to batches of one).
+ * Target scores of one row with channel k of `layer` set to `value(k)` in copy k, the K
+ * copies `batchSize` at a time (a model that only runs one image at a time falls back to
+ * batches of one, as MethodContext.run does).
  */
-async function ablatedScores(ctx: MethodContext, row: number, layer: string, A: Float32Array, dims: number[], value: number): Promise<Float64Array> {
+async function ablatedScores(ctx: MethodContext, row: number, layer: string, A: Float32Array, dims: number[], value: (k: number) => number): Promise<Float64Array> {
   const K = dims[1]!;
   const area = A.length / K;
   const imageName = Object.keys(ctx.specialized.inputShapes)[0]!;
@@ -27,13 +50,13 @@ async function ablatedScores(ctx: MethodContext, row: number, layer: string, A: 
   const out = new Float64Array(K);
   let batch = ctx.options.batchSize;
   for (let from = 0; from < K; ) {
-    const images: Tensor = { data: new Float32Array(batch * image.length), dims: [batch, ...ctx.images.dims.slice(1)] };
-    const ablated: Tensor = { data: new Float32Array(batch * A.length), dims: [batch, ...dims.slice(1)] };
-    for (let i = 0; i < batch; i++) {
-      const k = Math.min(from + i, K - 1);
+    const n = Math.min(batch, K - from);
+    const images: Tensor = { data: new Float32Array(n * image.length), dims: [n, ...ctx.images.dims.slice(1)] };
+    const ablated: Tensor = { data: new Float32Array(n * A.length), dims: [n, ...dims.slice(1)] };
+    for (let i = 0; i < n; i++) {
       images.data.set(image, i * image.length);
       ablated.data.set(A, i * A.length);
-      ablated.data.fill(value, i * A.length + k * area, i * A.length + (k + 1) * area);
+      ablated.data.fill(value(from + i), i * A.length + (from + i) * area, i * A.length + (from + i + 1) * area);
     }
     let z: Tensor;
     try {
@@ -45,17 +68,17 @@ async function ablatedScores(ctx: MethodContext, row: number, layer: string, A: 
       }
       throw e;
     }
-    for (let i = 0; i < batch && from + i < K; i++) {
+    for (let i = 0; i < n; i++) {
       let s = 0;
       for (let j = 0; j < w.length; j++) s += w[j]! * z.data[i * w.length + j]!;
       out[from + i] = s;
     }
-    from += batch;
+    from += n;
   }
   return out;
 }
 
-export const ablationCam: Method<Record<string, never>> = {
+export const ablationCam: Method<AblationCamOptions> = {
   id: 'ablation-cam',
   family: 'cam',
   output: 'map',
@@ -64,8 +87,9 @@ export const ablationCam: Method<Record<string, never>> = {
   relu: true,
   paper: 'Desai & Ramaswamy 2020, https://openaccess.thecvf.com/content_WACV_2020/html/Desai_Ablation-CAM_Visual_Explanations_for_Deep_Convolutional_Network_via_Gradient-free_Localization_WACV_2020_paper.html (eq. 3-4)',
   summary: 'Layer channels weighted by the fraction of the class score lost when each one is switched off.',
-  defaults: {},
-  run: async (ctx): Promise<RawResult[]> => {
+  defaults: { ablation: 'zero' },
+  run: async (ctx, { ablation }): Promise<RawResult[]> => {
+    if (ablation !== 'zero' && ablation !== 'pytorch-grad-cam') throw new OptionError(`unknown ablation '${String(ablation)}' (choices: zero, pytorch-grad-cam)`);
     await ctx.fixTargets();
     const layers = ctx.layers.map((l) => l.tensor);
     const res = await ctx.run({ expose: layers }, ctx.rowImages(), undefined);
@@ -79,8 +103,8 @@ export const ablationCam: Method<Record<string, never>> = {
         const { data, dims } = res.exposed[layer]!;
         const [K, area] = [dims[1]!, dims.slice(2).reduce((a, b) => a * b, 1)];
         const A = data.subarray(row * K * area, (row + 1) * K * area);
-        const ablated = await ablatedScores(ctx, row, layer, A, dims, 0);
-        const weights = ablated.map((yk) => (y - yk) / (y !== 0 ? y : 1));console.log("DBG", y, ablated.slice(0,5), weights.slice(0,5));
+        const ablated = await ablatedScores(ctx, row, layer, A, dims, ablationValue(ablation, A));
+        const weights = ablated.map((yk) => (y - yk) / (y !== 0 ? y : 1));
         out.push({ row, layer, values: weightedSum(A, weights, K, area), dims: [dims[2]!, dims.slice(3).reduce((a, b) => a * b, 1)] });
       }
     }

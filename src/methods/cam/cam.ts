@@ -5,6 +5,7 @@
  * in the graph: layer -> GlobalAveragePool (or ReduceMean over the spatial axes) ->
  * Flatten/Reshape/Squeeze -> Gemm or MatMul with a constant weight.
  */
+import { ConvlensError } from '../../errors.ts';
 import { attrInt } from '../../model/attributes.ts';
 import type { NodeProto } from '../../model/onnx-proto.ts';
 import { toNumbers } from '../../model/tensor-data.ts';
@@ -15,7 +16,7 @@ import { weightedSum } from './base.ts';
 
 const PASS = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity']);
 
-export class CamHeadError extends Error {
+export class CamHeadError extends ConvlensError {
   override name = 'CamHeadError';
 }
 

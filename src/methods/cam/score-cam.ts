@@ -9,6 +9,7 @@
  * softmax over the channels of the masked inputs' raw (pre-softmax) target scores, and the
  * masks are upsampled with align_corners=True (torch.nn.UpsamplingBilinear2d).
  */
+import { OptionError } from '../../errors.ts';
 import { resizeBilinear } from '../../viz/resize.ts';
 import { minMaxNormalize } from '../../viz/normalize.ts';
 import type { Method, RawResult } from '../types.ts';
@@ -57,10 +58,10 @@ export const scoreCam: Method<ScoreCamOptions> = {
   needsGradients: false,
   relu: true,
   paper: 'Wang et al. 2020, https://arxiv.org/abs/1910.01279 (eq. 6-8)',
-  summary: "Layer channels weighted by how much the class confidence rises when each one masks the image.",
+  summary: 'Layer channels weighted by how much the class confidence rises when each one masks the image.',
   defaults: { weighting: 'confidence-increase' },
   run: async (ctx, { weighting }): Promise<RawResult[]> => {
-    if (weighting !== 'confidence-increase' && weighting !== 'channel-softmax') throw new Error(`unknown score-cam weighting '${String(weighting)}' (choices: confidence-increase, channel-softmax)`);
+    if (weighting !== 'confidence-increase' && weighting !== 'channel-softmax') throw new OptionError(`unknown score-cam weighting '${String(weighting)}' (choices: confidence-increase, channel-softmax)`);
     const paper = weighting === 'confidence-increase';
     await ctx.fixTargets();
     const { height: H, width: W } = ctx.geometry;

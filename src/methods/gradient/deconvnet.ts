@@ -6,6 +6,7 @@
  *   activation of that channel), set every other activation of the layer to zero, and
  *   project the remaining one back to pixel space through the deconvnet rules.
  */
+import { ConvlensError } from '../../errors.ts';
 import type { LayerRef } from '../../targets/layers.ts';
 import { resolveLayers } from '../../targets/layers.ts';
 import type { Tensor } from '../../runtime/session.ts';
@@ -26,7 +27,7 @@ const fromScore = gradientMethod(
   { rules: 'deconvnet', output: 'image', fromGradient: (g) => g },
 );
 
-export class ChannelError extends Error {
+export class ChannelError extends ConvlensError {
   override name = 'ChannelError';
 }
 

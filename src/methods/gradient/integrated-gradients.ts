@@ -6,6 +6,7 @@
  * (eq. in section 3, "Axiom: Completeness") gives the convergence delta
  * sum_i IG_i - (S(x) - S(b)), reported per image.
  */
+import { OptionError } from '../../errors.ts';
 import type { Tensor } from '../../runtime/session.ts';
 import type { MethodContext } from '../context.ts';
 import { concatRows, pickRows } from '../context.ts';
@@ -23,7 +24,7 @@ function baselineOf(ctx: MethodContext, x: Float32Array, baseline: IntegratedGra
   if (baseline === 'zeros') return new Float32Array(x.length);
   if (typeof baseline === 'number') return new Float32Array(x.length).fill(baseline);
   if (baseline === 'blur') return gaussianBlur(x, ctx.geometry);
-  if (baseline.data.length !== x.length) throw new Error(`the baseline has ${baseline.data.length} values; the image has ${x.length}`);
+  if (baseline.data.length !== x.length) throw new OptionError(`the baseline has ${baseline.data.length} values; the image has ${x.length}`);
   return baseline.data;
 }
 
@@ -39,7 +40,7 @@ export const integratedGradients: Method<IntegratedGradientsOptions> = {
   defaults: { steps: 64, baseline: 'zeros' },
   run: async (ctx, options): Promise<RawResult[]> => {
     const m = options.steps;
-    if (!Number.isInteger(m) || m < 2) throw new Error(`integrated gradients needs at least 2 steps, not ${m}`);
+    if (!Number.isInteger(m) || m < 2) throw new OptionError(`integrated gradients needs at least 2 steps, not ${m}`);
     await ctx.fixTargets();
     const images = ctx.rowImages();
     const per = images.data.length / ctx.rows;

@@ -6,6 +6,7 @@
  * Explanation Methods for Deep Neural Networks Lack Sensitivity to Parameter Values"):
  * the variance over the samples.
  */
+import { OptionError } from '../../errors.ts';
 import type { Tensor } from '../../runtime/session.ts';
 import type { MethodContext } from '../context.ts';
 import type { Method, RawResult } from '../types.ts';
@@ -26,9 +27,9 @@ export const smoothable = new Map<string, GradientSpec>();
 
 async function smoothed(ctx: MethodContext, options: SmoothGradOptions, aggregate: Aggregate): Promise<RawResult[]> {
   const spec = smoothable.get(options.base);
-  if (!spec) throw new Error(`smoothgrad cannot wrap '${options.base}' (choices: ${[...smoothable.keys()].join(', ')})`);
-  if (!Number.isInteger(options.samples) || options.samples < 1) throw new Error(`samples must be a positive integer, not ${options.samples}`);
-  if (!(options.noise >= 0)) throw new Error(`noise must be >= 0, not ${options.noise}`);
+  if (!spec) throw new OptionError(`smoothgrad cannot wrap '${options.base}' (choices: ${[...smoothable.keys()].join(', ')})`);
+  if (!Number.isInteger(options.samples) || options.samples < 1) throw new OptionError(`samples must be a positive integer, not ${options.samples}`);
+  if (!(options.noise >= 0)) throw new OptionError(`noise must be >= 0, not ${options.noise}`);
   await ctx.fixTargets();
   const images = ctx.rowImages();
   const per = images.data.length / ctx.rows;

@@ -1,0 +1,53 @@
+/** What the HTML report shows (filled by `convlens explain` and `convlens demo`). */
+export interface ReportPrediction {
+  class: number;
+  label: string;
+  /** Pre-softmax score. */
+  score: number;
+  probability: number;
+}
+
+export interface ReportCell {
+  method: string;
+  /** Layer tensor name for spatial methods ('fused' for a fusion). */
+  layer?: string;
+  /** The explained class and its label, where the target is a class. */
+  class?: number;
+  label?: string;
+  /** The rendered result (overlay or attribution image), PNG bytes. */
+  png: Uint8Array;
+}
+
+export interface ReportInput {
+  name: string;
+  /** The image as the model sees it (after resizing), PNG bytes. */
+  png: Uint8Array;
+  /** Top-5 predictions, best first. */
+  predictions: ReportPrediction[];
+  cells: ReportCell[];
+}
+
+export interface ReportMethod {
+  id: string;
+  paper: string;
+  summary: string;
+  /** Wall time for all inputs, milliseconds. */
+  ms: number;
+}
+
+export interface ReportData {
+  title: string;
+  /** ISO date-time of the run. */
+  generated: string;
+  model: {
+    name: string;
+    inputShape: number[];
+    opset: number;
+    parameters: number;
+    ops: { op: string; count: number }[];
+  };
+  /** Settings used, shown as a table (layer, preset, target, colormap, ...). */
+  settings: Record<string, string>;
+  methods: ReportMethod[];
+  inputs: ReportInput[];
+}

@@ -1,0 +1,115 @@
+/**
+ * The convlens command end to end (spawned as a user would run it): files, the --raw
+ * contract against the library, --json, folders equal per-image runs, and bad input
+ * exiting 1 with one line.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serializeModel } from '../src/model/model.ts';
+import { encodeNpy, parseNpy } from '../src/runtime/npy.ts';
+import { Explainer } from '../src/methods/explainer.ts';
+import { loadInputs } from '../src/input/load-input.ts';
+import { zoo } from './zoo/models.ts';
+import { fixture, relativeL2 } from './helpers.ts';
+
+const bin = fileURLToPath(new URL('../bin/convlens.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'convlens-cli-'));
+const modelPath = join(dir, 'tiny-resnet.onnx');
+writeFileSync(modelPath, serializeModel(zoo['tiny-resnet']!.build()));
+const images = join(dir, 'images');
+mkdirSync(images);
+for (const name of ['chelsea.jpg', 'coffee.jpg']) copyFileSync(fixture(`images/${name}`), join(images, name));
+
+function convlens(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, CONVLENS_DEBUG: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('explain writes overlays, raw .npy equal to the library, and a self-contained report', async () => {
+  const out = join(dir, 'out');
+  const r = convlens('explain', modelPath, images, '-m', 'grad-cam,saliency,guided-backprop', '--preset', 'unit', '--raw', '-o', out, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as { report: string; inputs: { name: string }[]; methods: { id: string }[] };
+  assert.deepEqual(summary.inputs.map((i) => i.name), ['chelsea', 'coffee']);
+  assert.deepEqual(summary.methods.map((m) => m.id), ['grad-cam', 'saliency', 'guided-backprop']);
+  for (const stem of ['chelsea', 'coffee']) for (const m of ['grad-cam', 'saliency', 'guided-backprop']) assert.ok(existsSync(join(out, `${stem}.${m}.png`)), `${stem}.${m}.png`);
+  // --raw: maps [H, W] in [0, 1]; gradient images [C, H, W] unnormalized; equal to the library.
+  const loaded = await loadInputs([images], [1, 3, 32, 32], { preset: 'unit', resize: 'center-crop' });
+  await using ex = await Explainer.create(zoo['tiny-resnet']!.build());
+  for (const [method, field] of [['grad-cam', 'values'], ['guided-backprop', 'raw']] as const) {
+    const lib = await ex.explain(loaded.tensor, method);
+    for (const [i, stem] of ['chelsea', 'coffee'].entries()) {
+      const npy = parseNpy(readFileSync(join(out, `${stem}.${method}.npy`)));
+      assert.deepEqual(npy.dims, method === 'grad-cam' ? [32, 32] : [3, 32, 32]);
+      assert.ok(relativeL2(npy.data, lib[i]![field]) < 1e-6, `${stem} ${method}`);
+    }
+  }
+  const html = readFileSync(summary.report, 'utf8');
+  assert.ok(!/(src|href)="(https?:|\/)/.test(html), 'no external references');
+  const tags = html.match(/<img [^>]*src="([^"]*)"/g) ?? [];
+  assert.equal(tags.length, 2 + 2 * 3, 'inputs + cells');
+  assert.ok(tags.every((i) => i.includes('src="data:image/png;base64,')));
+  for (const m of ['grad-cam', 'saliency', 'guided-backprop']) assert.ok(html.includes(m), m);
+});
+
+test('a folder gives the per-image results; .npy inputs are used as-is', async () => {
+  const single = join(dir, 'single');
+  assert.equal(convlens('explain', modelPath, join(images, 'coffee.jpg'), '-m', 'layer-cam', '--preset', 'unit', '--raw', '-o', single).code, 0);
+  const folder = join(dir, 'folder');
+  assert.equal(convlens('explain', modelPath, images, '-m', 'layer-cam', '--preset', 'unit', '--raw', '-o', folder, '--batch-size', '2').code, 0);
+  const a = parseNpy(readFileSync(join(single, 'coffee.layer-cam.npy')));
+  const b = parseNpy(readFileSync(join(folder, 'coffee.layer-cam.npy')));
+  assert.ok(relativeL2(a.data, b.data) < 1e-6);
+  // The same input as a preprocessed tensor.
+  const loaded = await loadInputs([join(images, 'coffee.jpg')], [1, 3, 32, 32], { preset: 'unit', resize: 'center-crop' });
+  writeFileSync(join(dir, 'coffee.npy'), encodeNpy(loaded.tensor));
+  const fromNpy = join(dir, 'npy');
+  assert.equal(convlens('explain', modelPath, join(dir, 'coffee.npy'), '-m', 'layer-cam', '--raw', '-o', fromNpy).code, 0);
+  assert.ok(relativeL2(parseNpy(readFileSync(join(fromNpy, 'coffee.layer-cam.npy'))).data, a.data) < 1e-6);
+});
+
+test('bad input exits 1 with one line naming the problem', () => {
+  writeFileSync(join(dir, 'corrupt.onnx'), readFileSync(modelPath).subarray(0, 200));
+  writeFileSync(join(dir, 'wrong.npy'), encodeNpy({ data: new Float32Array(3 * 8 * 8), dims: [3, 8, 8] }));
+  const cases: [string[], RegExp][] = [
+    [['explain', join(dir, 'missing.onnx'), images], /does not exist/],
+    [['explain', modelPath, join(dir, 'nothing.png')], /does not exist|no such/i],
+    [['explain', modelPath, images, '-m', 'grad-cam-9000'], /unknown method 'grad-cam-9000' \(choices: .*grad-cam/],
+    [['explain', modelPath, images, '--preset', 'unit', '-l', 'nope'], /no layer 'nope'/],
+    [['explain', join(dir, 'corrupt.onnx'), images], /not a readable ONNX file|truncated|corrupt/],
+    [['explain', modelPath, join(dir, 'wrong.npy')], /shape/],
+    [['explain', modelPath, images, '--target', 'banana'], /--target 'banana'/],
+  ];
+  for (const [args, message] of cases) {
+    const r = convlens(...args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('convlens:')).length, 1, r.stderr);
+    assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
+  }
+});
+
+test('predict, layers and doctor print parseable JSON', () => {
+  const p = convlens('predict', modelPath, images, '--preset', 'unit', '--json', '-k', '3');
+  assert.equal(p.code, 0, p.stderr);
+  const predictions = JSON.parse(p.stdout) as { input: string; top: { probability: number }[] }[];
+  assert.equal(predictions.length, 2);
+  for (const x of predictions) {
+    assert.equal(x.top.length, 3);
+    assert.ok(x.top[0]!.probability >= x.top[1]!.probability);
+  }
+  const l = convlens('layers', modelPath, '--json');
+  assert.equal(l.code, 0, l.stderr);
+  assert.ok((JSON.parse(l.stdout) as { tensor: string }[]).some((x) => x.tensor === 'block2.relu'));
+  const d = convlens('doctor', modelPath, '--json');
+  assert.equal(d.code, 0, d.stderr);
+  assert.ok((JSON.parse(d.stdout) as { families: { supported: boolean }[] }).families.every((f) => f.supported));
+  const h = convlens('explain', '--help');
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /grad-cam-plus-plus/);
+});
