@@ -176,3 +176,14 @@ test('the principal-component projection is the same through either Gram matrix'
   close(viaRows, Array.from(viaCols, (v) => sign * v), 1e-9);
   assert.ok(Math.hypot(...viaRows) > 1, 'a non-trivial projection');
 });
+
+test("deconvnet projects one activation back (Zeiler & Fergus' use): the strongest by default", async () => {
+  await using ex = await Explainer.create(handModel());
+  // A_0 = [1, 2, 3, 4]: its strongest activation is position 3 (value 4); every other one is
+  // zeroed, and the deconvnet Relu passes relu(4) back to x[0, 1, 1].
+  const [strongest] = await ex.explain(handInput, 'deconvnet', { layer: 'A', channel: 0 });
+  close(strongest!.raw, [0, 0, 0, 4, 0, 0, 0, 0]);
+  const [chosen] = await ex.explain(handInput, 'deconvnet', { layer: 'A', channel: 1, position: [0, 1] });
+  close(chosen!.raw, [0, 0, 0, 0, 0, 1, 0, 0]);
+  await assert.rejects(ex.explain(handInput, 'deconvnet', { layer: 'A', channel: 2 }), /channel between 0 and 1, not 2/);
+});
