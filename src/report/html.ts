@@ -14,9 +14,12 @@ export function escapeHtml(text: unknown): string {
 }
 
 const thousands = (n: number): string => Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-const percent = (p: number): string => `${(p * 100).toFixed(1)}%`;
-const score = (s: number): string => (Math.abs(s) >= 1e4 || (s !== 0 && Math.abs(s) < 1e-2) ? s.toExponential(2) : s.toFixed(2));
+const percent = (p: number): string => (p > 0 && p < 0.0005 ? '&lt;0.1%' : `${(p * 100).toFixed(1)}%`);
+const score = (s: number): string => (Math.abs(s) >= 1e5 ? s.toExponential(2) : (Math.abs(s) < 0.005 ? 0 : s).toFixed(2));
 const millis = (ms: number): string => (ms < 10 ? ms.toFixed(1) : thousands(ms));
+
+/** '2025-01-02T03:04:05.678Z' -> '2025-01-02 03:04:05 UTC'; anything else as given. */
+const when = (iso: string): string => iso.replace(/^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?Z$/, '$1 $2 UTC');
 
 function base64(bytes: Uint8Array): string {
   let binary = '';
@@ -78,43 +81,42 @@ const predictions = (preds: ReportPrediction[]): string =>
   );
 
 function cell(c: ReportCell, input: ReportInput): string {
-  const caption = [
-    c.layer !== undefined ? `<span class="layer" title="layer">${escapeHtml(c.layer)}</span>` : '',
-    c.label !== undefined ? `<span class="cls" title="explained class${c.class !== undefined ? ` ${c.class}` : ''}">for ${escapeHtml(c.label)}</span>` : '',
-    c.label === undefined && c.class !== undefined ? `<span class="cls" title="explained class">for class ${c.class}</span>` : '',
-  ].join('');
+  const target = c.label ?? (c.class !== undefined ? `class ${c.class}` : undefined);
+  const caption =
+    (c.layer !== undefined ? `<span class="layer" title="layer">${escapeHtml(c.layer)}</span>` : '') +
+    (target !== undefined ? `<span class="cls" title="explained class${c.class !== undefined ? ` ${c.class}` : ''}">for ${escapeHtml(target)}</span>` : '');
   const alt = `${c.method} on ${input.name}${c.layer !== undefined ? ` at ${c.layer}` : ''}`;
   return `<figure>${img(c.png, alt)}${caption ? `<figcaption>${caption}</figcaption>` : ''}</figure>`;
 }
 
-function row(input: ReportInput, ids: string[]): string {
+function row(input: ReportInput, index: number, ids: string[]): string {
   const first = `<th scope="row"><figure>${img(input.png, input.name)}<figcaption class="name">${escapeHtml(input.name)}</figcaption></figure>${predictions(input.predictions)}</th>`;
   const rest = ids.map((id) => {
     const cells = input.cells.filter((c) => c.method === id);
     return `<td>${cells.length ? cells.map((c) => cell(c, input)).join('') : '<span class="none">—</span>'}</td>`;
   });
-  return `<tr>${first}${rest.join('')}</tr>`;
+  return `<tr id="input-${index + 1}">${first}${rest.join('')}</tr>`;
 }
 
 function gridSection(data: ReportData): string {
   // Methods in data.methods order; cells of any other method still get a column, after them.
   const ids = data.methods.map((m) => m.id);
   for (const c of data.inputs.flatMap((i) => i.cells)) if (!ids.includes(c.method)) ids.push(c.method);
-  const head = `<tr><th>input</th>${ids.map((id) => `<th><code>${escapeHtml(id)}</code></th>`).join('')}</tr>`;
+  const head = `<tr><th scope="col">input</th>${ids.map((id) => `<th scope="col"><code>${escapeHtml(id)}</code></th>`).join('')}</tr>`;
   return `<section class="wide"><h2>Explanations</h2>
 <p class="hint">Click an image to enlarge it.</p>
 <table class="grid"><thead>${head}</thead><tbody>
-${data.inputs.map((input) => row(input, ids)).join('\n')}
+${data.inputs.map((input, i) => row(input, i, ids)).join('\n')}
 </tbody></table></section>`;
 }
 
 const CSS = `
-:root { color-scheme: light; --line: #dde1e6; --muted: #5f6b7a; --accent: #2f6fde; }
+:root { color-scheme: light; --thumb: ${THUMB_PX}px; --line: #dde1e6; --muted: #5f6b7a; --accent: #2f6fde; }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 24px 32px; background: #f7f8fa; color: #1d2430; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-header h1 { margin: 0 0 2px; font-size: 22px; }
+header h1 { margin: 0 0 2px; font-size: 1.6em; }
 header p { margin: 0 0 16px; color: var(--muted); }
-h2 { font-size: 15px; margin: 0 0 8px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+h2 { font-size: 1.05em; margin: 0 0 8px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 main { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; }
 section.wide { flex-basis: 100%; }
@@ -124,38 +126,40 @@ thead th { font-weight: 600; border-bottom: 2px solid var(--line); }
 tbody tr + tr > * { border-top: 1px solid var(--line); }
 table.kv th { color: var(--muted); font-weight: 500; white-space: nowrap; }
 table.kv td { overflow-wrap: anywhere; max-width: 48ch; }
-table.ops { margin-top: 10px; font-size: 12px; }
+table.ops { margin-top: 10px; font-size: .85em; }
 table.ops td, table.ops th { padding: 1px 8px; }
 .bar { display: inline-block; height: 9px; background: var(--accent); border-radius: 2px; opacity: .7; }
 .num { font-variant-numeric: tabular-nums; white-space: nowrap; }
-table.legend td:nth-child(2) { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; max-width: 32ch; }
+table.legend td:nth-child(2) { color: var(--muted); font-size: .85em; overflow-wrap: anywhere; max-width: 36ch; }
 table.legend td:last-child { text-align: right; }
-code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #eef1f5; padding: 1px 4px; border-radius: 3px; }
-.hint { margin: -4px 0 8px; color: var(--muted); font-size: 12px; }
+code { font: .85em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #eef1f5; padding: 1px 4px; border-radius: 3px; white-space: nowrap; }
+.hint { margin: -4px 0 8px; color: var(--muted); font-size: .85em; }
 table.grid { border-collapse: separate; border-spacing: 0; }
-table.grid th, table.grid td { padding: 8px; }
-table.grid thead th { position: sticky; top: 0; z-index: 2; background: #fff; text-align: center; box-shadow: 0 1px 0 var(--line); border-bottom: 0; }
-table.grid tbody th { font-weight: normal; border-right: 1px solid var(--line); }
-table.grid tbody tr + tr > * { border-top: 1px solid var(--line); }
+table.grid > * > tr > th, table.grid > * > tr > td { padding: 8px; }
+table.grid > thead > tr > th { position: sticky; top: 0; z-index: 2; background: #fff; text-align: center; box-shadow: 0 1px 0 var(--line); border-bottom: 0; }
+table.grid > tbody > tr > th { font-weight: normal; border-right: 1px solid var(--line); }
+table.grid > tbody > tr + tr > * { border-top: 1px solid var(--line); }
 figure { margin: 0 0 6px; text-align: center; }
-figcaption { font-size: 12px; color: var(--muted); max-width: ${THUMB_PX}px; margin: 2px auto 0; overflow-wrap: anywhere; }
+figcaption { font-size: .85em; color: var(--muted); max-width: var(--thumb); margin: 2px auto 0; overflow-wrap: anywhere; }
 figcaption.name { color: inherit; font-weight: 600; }
 figcaption span { display: block; }
-.layer { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 11px; }
+.layer { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
 .cls { color: #1d2430; }
-img.thumb { display: block; margin: 0 auto; width: ${THUMB_PX}px; height: auto; border: 1px solid var(--line); background: #fff; cursor: zoom-in; }
+img.thumb { display: block; margin: 0 auto; width: var(--thumb); height: auto; border: 1px solid var(--line); background: #fff; cursor: zoom-in; }
 img.thumb.px { image-rendering: pixelated; }
-img.thumb.big { width: ${2 * THUMB_PX}px; cursor: zoom-out; }
-table.preds { font-size: 12px; margin: 6px auto 0; }
+img.thumb.big { width: calc(2 * var(--thumb)); cursor: zoom-out; }
+table.preds { font-size: .85em; margin: 6px auto 0; }
 table.preds td, table.preds th { padding: 1px 5px; }
 table.preds td:first-child { max-width: 12ch; overflow-wrap: anywhere; }
 table.preds td:not(:first-child) { text-align: right; }
 .none { color: var(--muted); display: block; text-align: center; }
+@page { margin: 12mm; }
 @media print {
-  body { background: #fff; padding: 0; font-size: 11px; }
+  :root { --thumb: 100px; }
+  body { background: #fff; padding: 0; font-size: 10px; }
   section { border: 0; padding: 0 0 12px; }
   table.grid thead { display: table-header-group; }
-  table.grid thead th { position: static; }
+  table.grid > thead > tr > th { position: static; }
   table.grid tr { break-inside: avoid; }
   img.thumb { cursor: auto; }
   .hint { display: none; }
@@ -176,7 +180,7 @@ export function renderReport(data: ReportData): string {
 <style>${CSS}</style>
 </head>
 <body>
-<header><h1>${escapeHtml(data.title)}</h1><p>generated <time datetime="${escapeHtml(data.generated)}">${escapeHtml(data.generated)}</time> by convlens</p></header>
+<header><h1>${escapeHtml(data.title)}</h1><p>generated <time datetime="${escapeHtml(data.generated)}">${escapeHtml(when(data.generated))}</time> by convlens</p></header>
 <main>
 ${modelSection(data.model)}
 ${settingsSection(data.settings)}
