@@ -14,7 +14,7 @@ import { compile } from '../src/autodiff/compile.ts';
 import { GradientEngine } from '../src/autodiff/engine.ts';
 import { check } from '../src/inspect/doctor.ts';
 import type { ModelProto } from '../src/model/onnx-proto.ts';
-import { fixture, oneHot, readNpy, relativeL2 } from './helpers.ts';
+import { fixture, floatInitializer, oneHot, readNpy, relativeL2, valueInfo } from './helpers.ts';
 
 const vggPath = fixture('reference/tiny-vgg/model.onnx');
 const vggInput = () => readNpy(fixture('reference/tiny-vgg/input.npy'));
@@ -22,7 +22,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'convlens-test-'));
 
 /** y = Sin(Relu(x)) -> Gemm: an op with no rule on the path. */
 function modelWithSin(): ModelProto {
-  const vi = (name: string, dims: number[]) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
   const w = new Float32Array(4 * 2).map((_, i) => (i % 3) - 1);
   return {
     irVersion: 8,
@@ -34,9 +33,9 @@ function modelWithSin(): ModelProto {
         { name: 'the_sin', opType: 'Sin', input: ['r'], output: ['s'] },
         { name: 'fc', opType: 'Gemm', input: ['s', 'w'], output: ['y'] },
       ],
-      initializer: [{ name: 'w', dataType: 1, dims: [4, 2], rawData: new Uint8Array(w.buffer) }],
-      input: [vi('x', [1, 4])],
-      output: [vi('y', [1, 2])],
+      initializer: [floatInitializer('w', [4, 2], w)],
+      input: [valueInfo('x', [1, 4])],
+      output: [valueInfo('y', [1, 2])],
     },
   };
 }

@@ -4,6 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { parseNpy } from '../src/runtime/npy.ts';
 import type { Tensor } from '../src/runtime/session.ts';
 
+import type { TensorProto, ValueInfoProto } from '../src/model/onnx-proto.ts';
+
+/** A float tensor value-info with static dims, for hand-built test models. */
+export const valueInfo = (name: string, dims: number[]): ValueInfoProto => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+
+/** A float32 initializer, for hand-built test models. */
+export const floatInitializer = (name: string, dims: number[], values: ArrayLike<number>): TensorProto => ({ name, dataType: 1, dims, rawData: new Uint8Array(Float32Array.from(values).buffer) });
+
 export const fixture = (path: string) => fileURLToPath(new URL(`./fixtures/${path}`, import.meta.url));
 export const readNpy = (path: string): Tensor => parseNpy(readFileSync(path));
 

@@ -11,7 +11,7 @@ import { Explainer } from '../src/methods/explainer.ts';
 import type { Tensor } from '../src/runtime/session.ts';
 import { zoo } from './zoo/models.ts';
 import { Rng } from '../src/runtime/rng.ts';
-import { fixture, pearson, readNpy, relativeL2 } from './helpers.ts';
+import { fixture, floatInitializer, pearson, readNpy, relativeL2, valueInfo } from './helpers.ts';
 
 /**
  * x [1, 2, 2, 2] -> A = Relu(x) (the layer) -> B = A * M (M = [[1, 2], [0, 1]]) -> GAP ->
@@ -19,8 +19,6 @@ import { fixture, pearson, readNpy, relativeL2 } from './helpers.ts';
  * gradient at the layer is G_k(p) = W[0, k] M(p) / 4: G_0 = [.25, .5, 0, .25] = -G_1.
  */
 function handModel(withMask = true): ModelProto {
-  const vi = (name: string, dims: number[]) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
-  const f32 = (name: string, dims: number[], v: number[]) => ({ name, dataType: 1, dims, rawData: new Uint8Array(Float32Array.from(v).buffer) });
   return {
     irVersion: 8,
     opsetImport: [{ domain: '', version: 17 }],
@@ -33,9 +31,9 @@ function handModel(withMask = true): ModelProto {
         { name: 'flatten', opType: 'Flatten', input: ['P'], output: ['F'] },
         { name: 'fc', opType: 'Gemm', input: ['F', 'W'], output: ['logits'], attribute: [{ name: 'transB', type: 2, i: 1 }] },
       ],
-      initializer: [f32('M', [1, 1, 2, 2], [1, 2, 0, 1]), f32('W', [2, 2], [1, -1, 0.5, 2])],
-      input: [vi('x', [1, 2, 2, 2])],
-      output: [vi('logits', [1, 2])],
+      initializer: [floatInitializer('M', [1, 1, 2, 2], [1, 2, 0, 1]), floatInitializer('W', [2, 2], [1, -1, 0.5, 2])],
+      input: [valueInfo('x', [1, 2, 2, 2])],
+      output: [valueInfo('logits', [1, 2])],
     },
   };
 }

@@ -7,7 +7,7 @@ import { convLayers } from '../src/targets/layers.ts';
 import { minMaxNormalize } from '../src/viz/normalize.ts';
 import { Rng } from '../src/runtime/rng.ts';
 import { zoo } from './zoo/models.ts';
-import { relativeL2 } from './helpers.ts';
+import { floatInitializer, relativeL2, valueInfo } from './helpers.ts';
 
 const random = (dims: number[], seed: number) => {
   const rng = new Rng(seed);
@@ -16,7 +16,6 @@ const random = (dims: number[], seed: number) => {
 
 /** A 1x1 conv "segmentation" model: x [1, 3, 4, 4] -> logits [1, 4, 4, 4], W[c, k] = c - k. */
 function denseModel(): ModelProto {
-  const vi = (name: string, dims: number[]) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
   const w = Float32Array.from({ length: 12 }, (_, i) => Math.floor(i / 3) - (i % 3));
   return {
     irVersion: 8,
@@ -24,9 +23,9 @@ function denseModel(): ModelProto {
     graph: {
       name: 'dense',
       node: [{ name: 'head', opType: 'Conv', input: ['x', 'W'], output: ['logits'], attribute: [{ name: 'kernel_shape', type: 7, ints: [1, 1] }] }],
-      initializer: [{ name: 'W', dataType: 1, dims: [4, 3, 1, 1], rawData: new Uint8Array(w.buffer) }],
-      input: [vi('x', [1, 3, 4, 4])],
-      output: [vi('logits', [1, 4, 4, 4])],
+      initializer: [floatInitializer('W', [4, 3, 1, 1], w)],
+      input: [valueInfo('x', [1, 3, 4, 4])],
+      output: [valueInfo('logits', [1, 4, 4, 4])],
     },
   };
 }

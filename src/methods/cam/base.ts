@@ -29,7 +29,14 @@ export function weightedSum(A: Float32Array, weights: ArrayLike<number>, channel
   return out;
 }
 
-/** Per channel, the sum over positions of f(k, index). */
+/** Per position, the sum over channels of f(index) (index = k * area + position). */
+export function perPosition(channels: number, area: number, f: (index: number) => number): Float32Array {
+  const out = new Float32Array(area);
+  for (let k = 0; k < channels; k++) for (let p = 0; p < area; p++) out[p] = out[p]! + f(k * area + p);
+  return out;
+}
+
+/** Per channel, the sum over positions of f(index) (index = k * area + position). */
 export function perChannel(channels: number, area: number, f: (index: number) => number): Float64Array {
   const out = new Float64Array(channels);
   for (let k = 0; k < channels; k++) {

@@ -2,7 +2,7 @@
  * HiResCAM. Draelos & Carin 2020, "Use HiResCAM instead of Grad-CAM for faithful
  * explanations", eq. 4: L = ReLU(sum_k dy^c/dA^k (elementwise) A^k).
  */
-import { camMethod } from './base.ts';
+import { camMethod, perPosition } from './base.ts';
 
 export const hiresCam = camMethod(
   {
@@ -11,10 +11,5 @@ export const hiresCam = camMethod(
     paper: 'Draelos & Carin 2020, https://arxiv.org/abs/2011.08891 (eq. 4)',
     summary: 'Gradients times activations, position by position: provably the locations the score used.',
   },
-  ({ A, G, channels, height, width }) => {
-    const area = height * width;
-    const out = new Float32Array(area);
-    for (let i = 0; i < channels * area; i++) out[i % area] = out[i % area]! + G[i]! * A[i]!;
-    return out;
-  },
+  ({ A, G, channels, height, width }) => perPosition(channels, height * width, (i) => G[i]! * A[i]!),
 );
