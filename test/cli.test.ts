@@ -113,3 +113,21 @@ test('predict, layers and doctor print parseable JSON', () => {
   assert.equal(h.code, 0);
   assert.match(h.stdout, /grad-cam-plus-plus/);
 });
+
+test('features and filters write one PNG per layer and report weight statistics', () => {
+  const out = join(dir, 'inside');
+  const f = convlens('features', modelPath, join(images, 'coffee.jpg'), '--preset', 'unit', '-l', 'block2.relu', '--top', '4', '-o', out, '--json');
+  assert.equal(f.code, 0, f.stderr);
+  const files = (JSON.parse(f.stdout) as { files: string[] }).files;
+  assert.deepEqual(files.map((p) => p.split('/').pop()), ['coffee.features.block2.relu.png']);
+  const w = convlens('filters', modelPath, '-o', out, '--json');
+  assert.equal(w.code, 0, w.stderr);
+  const report = JSON.parse(w.stdout) as { files: string[]; stats: { layer: string; count: number }[] };
+  // tiny-resnet: 6 convs get kernel images; their 6 weights plus the Gemm get statistics.
+  assert.equal(report.files.length, 6);
+  assert.equal(report.stats.length, 7);
+  assert.equal(report.stats.find((s) => s.layer === 'logits')?.count, 10 * 32);
+  const bad = convlens('filters', modelPath, '-l', 'block2.relu');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /has no weights: choose one of/);
+});

@@ -7,6 +7,7 @@ import { ConvlensError } from '../errors.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerInside } from './commands/inside.ts';
 
 const program = new Command('convlens')
   .description('Why does a CNN decide what it decides? Attribution maps, CAMs and inspection for any ONNX CNN.')
@@ -16,6 +17,7 @@ const program = new Command('convlens')
 program.addOption(new Option('--json', 'machine-readable output where a command prints results'));
 registerExplain(program);
 registerInspect(program);
+registerInside(program);
 registerDemo(program);
 
 try {

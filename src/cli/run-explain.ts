@@ -5,14 +5,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { readModelFile } from '../model/file.ts';
-import { GraphView } from '../model/graph-view.ts';
-import { normalizeOpset } from '../model/opset.ts';
 import { defaultOpset } from '../model/model.ts';
-import { declaredDims } from '../runtime/specialize.ts';
 import { encodeNpy } from '../runtime/npy.ts';
 import type { Tensor } from '../runtime/session.ts';
-import { loadInputs } from '../input/load-input.ts';
 import type { ResizeMode } from '../input/image-file.ts';
 import { Explainer } from '../methods/explainer.ts';
 import { getMethod } from '../methods/registry.ts';
@@ -25,6 +20,7 @@ import { encodePng } from '../viz/png.ts';
 import { renderReport } from '../report/html.ts';
 import type { ReportCell, ReportData, ReportInput } from '../report/types.ts';
 import { Progress } from './progress.ts';
+import { loadModelAndInputs } from './load.ts';
 
 export interface ExplainJob {
   model: string;
@@ -73,15 +69,7 @@ const labelOf = (labels: string[] | undefined, c: number) => labels?.[c] ?? `cla
 
 export async function runExplain(job: ExplainJob): Promise<ExplainSummary> {
   for (const id of job.methods) getMethod(id); // unknown names fail before any work
-  const model = readModelFile(job.model);
-  const view = new GraphView(normalizeOpset(model).graph!);
-  const input = view.inputs[0]!;
-  const loaded = await loadInputs(job.inputs, declaredDims(input) ?? [], {
-    preset: job.preset,
-    resize: job.resize,
-    inputName: input.name,
-    ...(job.size ? { size: job.size } : {}),
-  });
+  const { model, view, loaded } = await loadModelAndInputs(job.model, job.inputs, job);
   mkdirSync(job.out, { recursive: true });
   const progress = new Progress();
   await using explainer = await Explainer.create(model);

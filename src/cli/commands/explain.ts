@@ -2,10 +2,10 @@
 import { Command, Option } from 'commander';
 import { methodIds } from '../../methods/registry.ts';
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
-import { presetNames } from '../../input/presets.ts';
-import { resizeModes, type ResizeMode } from '../../input/image-file.ts';
+import type { ResizeMode } from '../../input/image-file.ts';
+import { withInputOptions } from '../input-options.ts';
 import { ruleSetNames } from '../../autodiff/rulesets.ts';
-import { parseInteger, parseLayer, parseList, parseNumber, parseSize, parseTarget, readLabels, UsageError } from '../args.ts';
+import { parseInteger, parseLayer, parseList, parseNumber, parseTarget, readLabels, UsageError } from '../args.ts';
 import { runExplain, type ExplainJob } from '../run-explain.ts';
 import type { CommonOptions } from '../../methods/types.ts';
 
@@ -62,8 +62,8 @@ export function methodOptions(f: Flags): CommonOptions & Record<string, unknown>
 }
 
 export function registerExplain(program: Command): void {
-  program
-    .command('explain')
+  withInputOptions(program
+    .command('explain'))
     .description('explain a model\'s decisions on images (files, folders, or .npy tensors) with one or more methods')
     .argument('<model>', 'ONNX model file')
     .argument('<inputs...>', 'image files, folders of images, or float32 .npy tensors in the model\'s input layout (used as-is)')
@@ -72,9 +72,6 @@ export function registerExplain(program: Command): void {
     .option('--all-layers', 'every conv layer (one map each)')
     .option('--fuse', 'with several layers, also their fused map')
     .option('-t, --target <target>', 'auto (predicted class), a class index, classes per input (3,7,...), or top:K', 'auto')
-    .addOption(new Option('-p, --preset <name>', 'input normalization').choices([...presetNames]).default('imagenet'))
-    .addOption(new Option('--resize <mode>', 'how images are fitted to the model').choices([...resizeModes]).default('center-crop'))
-    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
     .option('--labels <file>', 'class names: a JSON array or one per line')
     .option('-o, --out <dir>', 'output folder', 'convlens-out')
     .option('--raw', 'also write <input>.<method>.npy (maps [H,W] in [0,1]; gradient images [C,H,W] unnormalized)')

@@ -4,9 +4,8 @@ import { readModelFile } from '../../model/file.ts';
 import { GraphView } from '../../model/graph-view.ts';
 import { normalizeOpset } from '../../model/opset.ts';
 import { declaredDims } from '../../runtime/specialize.ts';
-import { loadInputs } from '../../input/load-input.ts';
-import { presetNames } from '../../input/presets.ts';
-import { resizeModes, type ResizeMode } from '../../input/image-file.ts';
+import type { ResizeMode } from '../../input/image-file.ts';
+import { withInputOptions } from '../input-options.ts';
 import { Explainer } from '../../methods/explainer.ts';
 import { topClasses } from '../../targets/targets.ts';
 import { spatialLayers } from '../../targets/layers.ts';
@@ -14,12 +13,13 @@ import { specializeFor } from '../../autodiff/compile.ts';
 import { check, methodFamilies } from '../../inspect/doctor.ts';
 import { parseInteger, parseSize, readLabels, UsageError } from '../args.ts';
 import { softmaxRows } from '../run-explain.ts';
+import { loadModelAndInputs } from '../load.ts';
 
 const json = (command: Command) => command.optsWithGlobals<{ json?: boolean }>().json === true;
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
 /** The input shape to specialize at: --size or the model's declared dims (batch 1). */
-function inputShape(modelPath: string, size?: { height: number; width: number }): number[] {
+export function inputShape(modelPath: string, size?: { height: number; width: number }): number[] {
   const view = new GraphView(normalizeOpset(readModelFile(modelPath)).graph!);
   const dims = declaredDims(view.inputs[0]!) ?? [];
   const nhwc = dims.length === 4 && dims[1] !== 1 && dims[1] !== 3 && (dims[3] === 1 || dims[3] === 3);
@@ -34,20 +34,15 @@ function inputShape(modelPath: string, size?: { height: number; width: number })
 }
 
 export function registerInspect(program: Command): void {
-  program
-    .command('predict')
+  withInputOptions(program
+    .command('predict'))
     .description('top-k predictions for images')
     .argument('<model>', 'ONNX model file')
     .argument('<inputs...>', 'image files, folders or .npy tensors')
     .addOption(new Option('-k, --top <k>', 'how many classes').default(5).argParser(parseInteger('--top', 1)))
-    .addOption(new Option('-p, --preset <name>', 'input normalization').choices([...presetNames]).default('imagenet'))
-    .addOption(new Option('--resize <mode>', 'how images are fitted').choices([...resizeModes]).default('center-crop'))
-    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
     .option('--labels <file>', 'class names: a JSON array or one per line')
     .action(async (modelPath: string, inputs: string[], flags: { top: number; preset: string; resize: ResizeMode; size?: { height: number; width: number }; labels?: string }, command: Command) => {
-      const model = readModelFile(modelPath);
-      const view = new GraphView(normalizeOpset(model).graph!);
-      const loaded = await loadInputs(inputs, declaredDims(view.inputs[0]!) ?? [], { preset: flags.preset, resize: flags.resize, ...(flags.size ? { size: flags.size } : {}) });
+      const { model, loaded } = await loadModelAndInputs(modelPath, inputs, flags);
       const labels = readLabels(flags.labels);
       await using explainer = await Explainer.create(model);
       const { scores } = await explainer.predict(loaded.tensor);

@@ -1,0 +1,7 @@
+/** Rasterizing a diagram SVG to PNG (Node only: sharp renders SVG through librsvg). */
+import sharp from 'sharp';
+
+export async function svgToPng(svg: string): Promise<Uint8Array> {
+  const png = await sharp(Buffer.from(svg)).png().toBuffer();
+  return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
+}
