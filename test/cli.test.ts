@@ -131,3 +131,17 @@ test('features and filters write one PNG per layer and report weight statistics'
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /has no weights: choose one of/);
 });
+
+test('summary totals the parameters; graph writes an SVG with every layer', () => {
+  const s = convlens('summary', modelPath, '--json');
+  assert.equal(s.code, 0, s.stderr);
+  const summary = JSON.parse(s.stdout) as { totals: { parameters: number } };
+  const expected = zoo['tiny-resnet']!.build().graph!.initializer!.reduce((n, t) => n + (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1), 0);
+  assert.equal(summary.totals.parameters, expected);
+  const svgPath = join(dir, 'graph.svg');
+  const g = convlens('graph', modelPath, '-o', svgPath);
+  assert.equal(g.code, 0, g.stderr);
+  const svg = readFileSync(svgPath, 'utf8');
+  for (const name of ['stem.conv', 'block2.down.conv', 'logits']) assert.ok(svg.includes(name), name);
+  assert.equal(convlens('graph', modelPath, '-o', join(dir, 'graph.txt')).code, 1);
+});

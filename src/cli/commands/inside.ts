@@ -1,7 +1,10 @@
-/** `convlens features` and `filters`: what the layers compute and what their kernels look like. */
+/**
+ * `convlens summary`, `graph`, `features` and `filters`: the model's layers and structure,
+ * what the layers compute, and what their kernels look like.
+ */
 import { Command, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { readModelFile } from '../../model/file.ts';
 import { GradientEngine } from '../../autodiff/engine.ts';
 import { specializeFor } from '../../autodiff/compile.ts';
@@ -10,7 +13,11 @@ import { filterImages, weightLayers, weightStats } from '../../inspect/filters.t
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
 import { encodePng } from '../../viz/png.ts';
 import type { ResizeMode } from '../../input/image-file.ts';
-import { parseInteger, parseLayer, parseSize } from '../args.ts';
+import { parseInteger, parseLayer, parseSize, UsageError } from '../args.ts';
+import { formatSummary, summarize } from '../../inspect/summary.ts';
+import { modelGraph } from '../../inspect/graph.ts';
+import { layoutGraph, renderSvg } from '../../inspect/graph-svg.ts';
+import { svgToPng } from '../../inspect/graph-png.ts';
 import { withInputOptions } from '../input-options.ts';
 import { loadModelAndInputs } from '../load.ts';
 import { inputShape } from './inspect.ts';
@@ -28,6 +35,31 @@ async function writePng(out: string, name: string, image: Parameters<typeof enco
 }
 
 export function registerInside(program: Command): void {
+  program
+    .command('summary')
+    .description('one row per layer: output shape, parameters, multiply-accumulates, with totals')
+    .argument('<model>', 'ONNX model file')
+    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
+    .action(async (modelPath: string, flags: { size?: { height: number; width: number } }, command: Command) => {
+      const summary = summarize(await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) }));
+      print(json(command) ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    });
+
+  program
+    .command('graph')
+    .description('the model as a diagram (conv/BN/activation runs collapsed into blocks)')
+    .argument('<model>', 'ONNX model file')
+    .requiredOption('-o, --out <file>', 'output .svg or .png')
+    .option('--expand', 'one box per ONNX node (no collapsing)')
+    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
+    .action(async (modelPath: string, flags: { out: string; expand?: boolean; size?: { height: number; width: number } }) => {
+      if (!/\.(svg|png)$/i.test(flags.out)) throw new UsageError(`--out '${flags.out}' must end in .svg or .png`);
+      const s = await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) });
+      const svg = renderSvg(layoutGraph(modelGraph(s, { collapse: !flags.expand })), { title: basename(modelPath) });
+      writeFileSync(flags.out, /\.png$/i.test(flags.out) ? await svgToPng(svg) : svg);
+      print(resolve(flags.out));
+    });
+
   withInputOptions(program.command('features'))
     .description('feature maps of layers for images, as grids (and --outputs: the first channels of each layer in one figure)')
     .argument('<model>', 'ONNX model file')
