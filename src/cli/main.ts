@@ -8,6 +8,7 @@ import { registerExplain } from './commands/explain.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerInside } from './commands/inside.ts';
+import { registerCompile } from './commands/compile.ts';
 
 const program = new Command('convlens')
   .description('Why does a CNN decide what it decides? Attribution maps, CAMs and inspection for any ONNX CNN.')
@@ -18,6 +19,7 @@ program.addOption(new Option('--json', 'machine-readable output where a command 
 registerExplain(program);
 registerInspect(program);
 registerInside(program);
+registerCompile(program);
 registerDemo(program);
 
 try {
