@@ -9,6 +9,7 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerInside } from './commands/inside.ts';
 import { registerCompile } from './commands/compile.ts';
+import { registerServe } from '../web/serve-command.ts';
 
 const program = new Command('convlens')
   .description('Why does a CNN decide what it decides? Attribution maps, CAMs and inspection for any ONNX CNN.')
@@ -20,6 +21,7 @@ registerExplain(program);
 registerInspect(program);
 registerInside(program);
 registerCompile(program);
+registerServe(program);
 registerDemo(program);
 
 try {

@@ -1,0 +1,499 @@
+/**
+ * The explorer page: pick a model and an image, see the predictions, compare explanation
+ * methods side by side, browse activations and the structure graph. Plain DOM code; it
+ * talks to the server only through the JSON API and draws overlays with the same viz code
+ * the server uses (so colormap and opacity changes need no round trip).
+ */
+import type { ExplainResponse, LayerEntry, MethodEntry, ModelInfo, Prediction, SampleEntry } from '../api-types.ts';
+import { encodeNpy } from '../../runtime/npy.ts';
+import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
+import type { RgbImage } from '../../viz/image.ts';
+import { base64ToFloats, renderResult } from '../render.ts';
+import { api } from './api.ts';
+
+type Child = Node | string | null | undefined | false;
+
+/** A tiny element builder: h('div.card', {title: 'x'}, child, ...). */
+function h<K extends keyof HTMLElementTagNameMap>(tag: K | `${K}.${string}` | `${K}#${string}`, attrs: Record<string, string | number | boolean | EventListener> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const [name, ...rest] = tag.split(/(?=[.#])/);
+  const el = document.createElement(name as K);
+  for (const part of rest) {
+    if (part.startsWith('.')) el.classList.add(part.slice(1));
+    else el.id = part.slice(1);
+  }
+  for (const [k, v] of Object.entries(attrs)) {
+    if (typeof v === 'function') el.addEventListener(k.replace(/^on/, ''), v);
+    else if (typeof v === 'boolean') {
+      if (v) el.setAttribute(k, '');
+    } else el.setAttribute(k, String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+/** Elements matching a selector, as an array (the DOM lib here has no iterable NodeList). */
+const all = <T extends Element>(root: ParentNode, selector: string): T[] => Array.from(root.querySelectorAll<T>(selector));
+
+const $ = <T extends HTMLElement>(selector: string): T => {
+  const el = document.querySelector<T>(selector);
+  if (!el) throw new Error(`missing element ${selector}`);
+  return el;
+};
+
+interface Result {
+  response: ExplainResponse;
+  values: Float32Array;
+}
+
+interface State {
+  model?: ModelInfo;
+  methods: MethodEntry[];
+  samples: SampleEntry[];
+  image?: { id: string; name: string; rgb: RgbImage };
+  predictions: Prediction[];
+  selected: Set<string>;
+  layer: string;
+  target: number | 'auto';
+  colormap: ColormapName;
+  alpha: number;
+  results: Map<string, Result>;
+  /** Bumped whenever what the results depend on changes: late answers of older runs are dropped. */
+  run: number;
+}
+
+const state: State = {
+  methods: [],
+  samples: [],
+  predictions: [],
+  selected: new Set(['grad-cam']),
+  layer: '',
+  target: 'auto',
+  colormap: 'jet',
+  alpha: 0.5,
+  results: new Map(),
+  run: 0,
+};
+
+function setStatus(text: string, kind: 'info' | 'error' | 'busy' = 'info'): void {
+  const el = $('#status');
+  el.textContent = text;
+  el.dataset['kind'] = kind;
+}
+
+function fail(e: unknown): void {
+  setStatus((e as Error).message ?? String(e), 'error');
+}
+
+const shape = (dims: readonly number[]) => dims.join('×');
+const labelOf = (c: number) => state.model?.labels?.[c] ?? `class ${c}`;
+
+function drawRgb(canvas: HTMLCanvasElement, image: RgbImage): void {
+  canvas.width = image.width;
+  canvas.height = image.height;
+  const rgba = new Uint8ClampedArray(image.width * image.height * 4);
+  for (let p = 0, q = 0; p < image.data.length; p += 3, q += 4) {
+    rgba[q] = image.data[p]!;
+    rgba[q + 1] = image.data[p + 1]!;
+    rgba[q + 2] = image.data[p + 2]!;
+    rgba[q + 3] = 255;
+  }
+  canvas.getContext('2d')!.putImageData(new ImageData(rgba, image.width, image.height), 0, 0);
+}
+
+/** Pixels of a PNG exactly as stored (no color management), as RGB. */
+async function fetchRgb(url: string): Promise<RgbImage> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(((await res.json()) as { error: string }).error);
+  const bitmap = await createImageBitmap(await res.blob(), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(bitmap, 0, 0);
+  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const data = new Uint8ClampedArray(bitmap.width * bitmap.height * 3);
+  for (let p = 0, q = 0; q < rgba.length; p += 3, q += 4) {
+    data[p] = rgba[q]!;
+    data[p + 1] = rgba[q + 1]!;
+    data[p + 2] = rgba[q + 2]!;
+  }
+  return { width: bitmap.width, height: bitmap.height, data };
+}
+
+function download(name: string, blob: Blob): void {
+  const a = h('a', { href: URL.createObjectURL(blob), download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+// ---- model ---------------------------------------------------------------------------
+
+async function loadModel(model: ModelInfo): Promise<void> {
+  state.model = model;
+  state.results.clear();
+  state.layer = model.defaultLayer ?? '';
+  state.target = 'auto';
+  $('#model-name').textContent = model.name;
+  $('#model-shape').textContent = `input ${shape(model.inputShape)} · ${model.classes} classes · ${model.preset}`;
+  renderLayerSelect();
+  renderModelTab();
+  $('#graph').replaceChildren();
+  $('#activations').replaceChildren();
+  const first = state.image ? undefined : state.samples[0];
+  if (first) await selectImage(first.id, first.name);
+  else if (state.image) await selectImage(state.image.id, state.image.name);
+}
+
+function renderLayerSelect(): void {
+  const select = $<HTMLSelectElement>('#layer');
+  const layers = state.model?.layers ?? [];
+  select.replaceChildren(
+    ...layers.map((l) => h('option', { value: l.tensor, ...(l.tensor === state.layer ? { selected: true } : {}) }, `${l.index}: ${l.tensor} (${l.op}) ${shape(l.shape.slice(1))}`)),
+  );
+  select.value = state.layer;
+}
+
+function renderTargetSelect(): void {
+  const select = $<HTMLSelectElement>('#target');
+  const model = state.model;
+  if (!model) return;
+  const predicted = new Set(state.predictions.map((p) => p.class));
+  const options = [h('option', { value: 'auto' }, 'predicted class (auto)')];
+  const group = h('optgroup', { label: 'top predictions' }, ...state.predictions.map((p) => h('option', { value: String(p.class) }, `${p.class}: ${p.label} (${(100 * p.probability).toFixed(1)}%)`)));
+  const all = h('optgroup', { label: 'all classes' });
+  for (let c = 0; c < Math.min(model.classes, 1000); c++) if (!predicted.has(c)) all.append(h('option', { value: String(c) }, `${c}: ${labelOf(c)}`));
+  select.replaceChildren(...options, group, all);
+  select.value = String(state.target);
+}
+
+function renderModelTab(): void {
+  const m = state.model!;
+  const rows = m.summary.rows.map((r) => h('tr', {}, h('td', {}, r.node), h('td', {}, r.op), h('td', {}, shape(r.shape)), h('td.num', {}, r.parameters.toLocaleString()), h('td.num', {}, r.macs.toLocaleString())));
+  const filterSelect = h('select#filter-layer', { onchange: () => showFilters(filterSelect.value) }, ...m.filterLayers.map((l) => h('option', { value: l }, l)));
+  $('#model-info').replaceChildren(
+    h('p', {}, `${m.name}: ${m.summary.parameters.toLocaleString()} parameters, ${m.summary.macs.toLocaleString()} multiply-accumulates per image; input ${shape(m.inputShape)} (${m.layout.toUpperCase()}), preset ${m.preset}, resize ${m.resize}.`),
+    m.filterLayers.length > 0 ? h('div.filters', {}, h('label', {}, 'Kernels of ', filterSelect), h('img#filter-image', { alt: 'filters', class: 'pixelated' })) : '',
+    h('table.summary', {}, h('thead', {}, h('tr', {}, h('th', {}, 'node'), h('th', {}, 'op'), h('th', {}, 'output'), h('th', {}, 'parameters'), h('th', {}, 'MACs'))), h('tbody', {}, ...rows)),
+  );
+  if (m.filterLayers[0]) showFilters(m.filterLayers[0]);
+}
+
+function showFilters(layer: string): void {
+  const img = $<HTMLImageElement>('#filter-image');
+  img.src = api.filtersUrl(layer);
+  img.onload = () => (img.style.width = `${Math.min(640, img.naturalWidth * 8)}px`);
+}
+
+async function uploadModel(file: File): Promise<void> {
+  setStatus(`uploading ${file.name} (${(file.size / 1e6).toFixed(1)} MB)…`, 'busy');
+  try {
+    const model = await api.uploadModel(file);
+    await loadModel(model);
+    setStatus(`loaded ${model.name}`);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+// ---- images and predictions ------------------------------------------------------------
+
+function renderSamples(): void {
+  $('#samples').replaceChildren(
+    ...state.samples.map((s) =>
+      h('button.sample', { type: 'button', title: s.name, 'data-id': s.id, onclick: () => void selectImage(s.id, s.name) }, h('img', { src: api.sampleUrl(s.name), alt: s.name }), h('span', {}, s.name)),
+    ),
+  );
+}
+
+async function uploadImage(file: File): Promise<void> {
+  setStatus(`uploading ${file.name}…`, 'busy');
+  try {
+    const entry = await api.uploadImage(file);
+    await selectImage(entry.id, entry.name);
+  } catch (e) {
+    fail(e);
+  }
+}
+
+async function selectImage(id: string, name: string): Promise<void> {
+  const rgb = await fetchRgb(api.imageUrl(id));
+  state.image = { id, name, rgb };
+  for (const b of all<HTMLElement>(document, '.sample')) b.classList.toggle('selected', b.dataset['id'] === id);
+  drawRgb($<HTMLCanvasElement>('#input-canvas'), rgb);
+  $('#image-name').textContent = name;
+  state.target = 'auto';
+  $('#activations').replaceChildren();
+  const prediction = await api.predict(id, 5);
+  state.predictions = prediction.top;
+  renderPredictions();
+  renderTargetSelect();
+  await explainAll();
+}
+
+function renderPredictions(): void {
+  $('#predictions').replaceChildren(
+    ...state.predictions.map((p) =>
+      h(
+        'li',
+        { 'data-class': p.class, class: state.target === p.class ? 'selected' : '', title: 'explain this class', onclick: () => setTarget(p.class) },
+        h('span.label', {}, p.label),
+        h('span.bar', {}, h('span', { style: `width:${(100 * p.probability).toFixed(1)}%` })),
+        h('span.prob', {}, `${(100 * p.probability).toFixed(1)}%`),
+      ),
+    ),
+  );
+}
+
+function setTarget(target: number | 'auto'): void {
+  state.target = target;
+  $<HTMLSelectElement>('#target').value = String(target);
+  renderPredictions();
+  void explainAll();
+}
+
+// ---- explanations ----------------------------------------------------------------------
+
+function renderMethodList(): void {
+  const families = [...new Set(state.methods.map((m) => m.family))];
+  $('#methods').replaceChildren(
+    ...families.map((f) =>
+      h(
+        'fieldset',
+        {},
+        h('legend', {}, f),
+        ...state.methods
+          .filter((m) => m.family === f)
+          .map((m) => {
+            const box = h('input', { type: 'checkbox', value: m.id, ...(state.selected.has(m.id) ? { checked: true } : {}) });
+            box.addEventListener('change', () => {
+              if (box.checked) state.selected.add(m.id);
+              else state.selected.delete(m.id);
+              void explainAll();
+            });
+            return h('label', { title: `${m.summary} (${m.paper})` }, box, m.id);
+          }),
+      ),
+    ),
+  );
+}
+
+function card(method: MethodEntry): HTMLElement {
+  let el = document.querySelector<HTMLElement>(`.result[data-method="${method.id}"]`);
+  if (el) return el;
+  const canvas = h('canvas', { class: 'pixelated' });
+  el = h(
+    'figure.result',
+    { 'data-method': method.id, 'data-state': 'loading' },
+    h('div.frame', {}, canvas, h('div.spinner', {})),
+    h('figcaption', {}, h('strong', { title: method.summary }, method.id), h('span.detail', {}, '…')),
+    h(
+      'div.downloads',
+      {},
+      h('button', { type: 'button', onclick: () => canvas.toBlob((b) => b && download(`${fileStem()}.${method.id}.png`, b), 'image/png') }, 'PNG'),
+      h('button', { type: 'button', onclick: () => downloadNpy(method.id) }, '.npy'),
+    ),
+  );
+  return el;
+}
+
+const fileStem = () => (state.image?.name ?? 'image').replace(/[^A-Za-z0-9_.-]+/g, '_');
+
+function downloadNpy(method: string): void {
+  const r = state.results.get(method);
+  if (!r) return;
+  download(`${fileStem()}.${method}.npy`, new Blob([encodeNpy({ data: r.values, dims: r.response.dims }) as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+}
+
+/** Draw a result with the current colormap and opacity. */
+function paint(method: string): void {
+  const r = state.results.get(method);
+  const el = document.querySelector<HTMLElement>(`.result[data-method="${method}"]`);
+  if (!r || !el || !state.image) return;
+  drawRgb(el.querySelector('canvas')!, renderResult(r.response.kind, r.values, r.response.dims, state.image.rgb, state.colormap, state.alpha));
+  el.dataset['state'] = 'done';
+  const target = r.response.class === null ? '' : `class ${r.response.class}: ${r.response.label}`;
+  const layer = r.response.layer ? ` · ${r.response.layer}` : '';
+  el.querySelector('.detail')!.textContent = `${target}${layer} · ${r.response.cached ? 'cached' : `${Math.round(r.response.ms)} ms`}`;
+}
+
+async function explainAll(): Promise<void> {
+  const image = state.image;
+  if (!image || !state.model) return;
+  const run = ++state.run;
+  state.results.clear();
+  const chosen = state.methods.filter((m) => state.selected.has(m.id));
+  const container = $('#results');
+  container.replaceChildren(...chosen.map((m) => card(m)));
+  for (const el of all<HTMLElement>(container, '.result')) el.dataset['state'] = 'loading';
+  for (const [i, m] of chosen.entries()) {
+    if (run !== state.run) return;
+    setStatus(`computing ${m.id} (${i + 1}/${chosen.length})…`, 'busy');
+    try {
+      const response = await api.explain({ image: image.id, method: m.id, colormap: state.colormap, alpha: state.alpha, target: state.target, ...(m.usesLayers && state.layer ? { layer: state.layer } : {}) });
+      if (run !== state.run) return;
+      state.results.set(m.id, { response, values: base64ToFloats(response.map) });
+      paint(m.id);
+    } catch (e) {
+      if (run !== state.run) return;
+      const el = card(m);
+      el.dataset['state'] = 'error';
+      el.querySelector('.detail')!.textContent = (e as Error).message;
+    }
+  }
+  if (run === state.run) setStatus(chosen.length ? `explained ${image.name}` : 'choose a method');
+}
+
+// ---- activations and graph -------------------------------------------------------------
+
+function overviewLayers(): LayerEntry[] {
+  const layers = state.model?.layers ?? [];
+  const convs = layers.filter((l) => l.conv);
+  return convs.length > 0 ? convs : layers;
+}
+
+async function showActivations(): Promise<void> {
+  const image = state.image;
+  if (!image) return;
+  const box = $('#activations');
+  if (box.dataset['image'] === image.id && box.childElementCount > 0) return;
+  box.dataset['image'] = image.id;
+  box.replaceChildren();
+  const layers = overviewLayers();
+  for (const [i, layer] of layers.entries()) {
+    setStatus(`activations: ${layer.tensor} (${i + 1}/${layers.length})…`, 'busy');
+    const column = h('div.column', { 'data-layer': layer.tensor }, h('h3', { title: layer.tensor }, layer.tensor), h('div.meta', {}, `${layer.op} ${shape(layer.shape.slice(1))}`));
+    box.append(column);
+    try {
+      const act = await api.activations(image.id, layer.tensor, 64);
+      if (box.dataset['image'] !== image.id) return;
+      if (act.total > act.channels.length) column.append(h('div.meta', {}, `${act.channels.length} most active of ${act.total} channels`));
+      const thumbs = h('div.thumbs');
+      for (const c of act.channels) {
+        thumbs.append(
+          h('img.thumb', { src: `data:image/png;base64,${c.png}`, title: `channel ${c.channel}, mean ${c.mean.toFixed(3)}`, 'data-channel': c.channel, onclick: () => enlarge(`data:image/png;base64,${c.png}`, `${layer.tensor} · channel ${c.channel} · mean activation ${c.mean.toFixed(4)}`) }),
+        );
+      }
+      column.append(thumbs);
+    } catch (e) {
+      column.append(h('div.error', {}, (e as Error).message));
+    }
+  }
+  setStatus(`activations of ${layers.length} layers`);
+}
+
+function enlarge(src: string, caption: string): void {
+  const box = $('#lightbox');
+  box.replaceChildren(h('figure', {}, h('img', { src, class: 'pixelated', alt: caption }), h('figcaption', {}, caption)));
+  box.hidden = false;
+}
+
+async function showGraph(): Promise<void> {
+  const box = $('#graph');
+  if (box.childElementCount === 0) {
+    box.innerHTML = await api.graph(); // our server's SVG; every name in it is XML-escaped
+    box.addEventListener('click', (ev) => {
+      const g = (ev.target as Element).closest<SVGGElement>('g.node');
+      if (!g) return;
+      const nodes = JSON.parse(g.dataset['nodes'] ?? '[]') as string[];
+      const layers = state.model?.layers ?? [];
+      const layer = [...nodes].reverse().map((n) => layers.find((l) => l.node === n)).find((l) => l !== undefined);
+      if (!layer) {
+        setStatus(`'${g.querySelector('title')?.textContent ?? ''}' has no spatial output to explain`, 'error');
+        return;
+      }
+      selectLayer(layer.tensor);
+      setStatus(`layer ${layer.tensor} selected`);
+    });
+  }
+  highlightGraph();
+}
+
+function highlightGraph(): void {
+  const layer = state.model?.layers.find((l) => l.tensor === state.layer);
+  for (const g of all<SVGGElement>(document, '#graph g.node')) {
+    const nodes = JSON.parse(g.dataset['nodes'] ?? '[]') as string[];
+    g.classList.toggle('selected', layer !== undefined && nodes.includes(layer.node));
+  }
+}
+
+function selectLayer(tensor: string): void {
+  state.layer = tensor;
+  $<HTMLSelectElement>('#layer').value = tensor;
+  highlightGraph();
+  void explainAll();
+}
+
+function showTab(name: string): void {
+  for (const t of all<HTMLElement>(document, '[data-tab]')) t.classList.toggle('active', t.dataset['tab'] === name);
+  for (const p of all<HTMLElement>(document, '.panel')) p.hidden = p.id !== `tab-${name}`;
+  if (name === 'activations') void showActivations().catch(fail);
+  if (name === 'graph') void showGraph().catch(fail);
+}
+
+// ---- page ---------------------------------------------------------------------------
+
+function wire(): void {
+  $<HTMLInputElement>('#model-file').addEventListener('change', (ev) => {
+    const file = (ev.target as HTMLInputElement).files?.[0];
+    if (file) void uploadModel(file);
+  });
+  $<HTMLInputElement>('#image-file').addEventListener('change', (ev) => {
+    const file = (ev.target as HTMLInputElement).files?.[0];
+    if (file) void uploadImage(file);
+  });
+  const drop = $('#drop-zone');
+  drop.addEventListener('dragover', (ev) => {
+    ev.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (ev) => {
+    ev.preventDefault();
+    drop.classList.remove('over');
+    const file = ev.dataTransfer?.files[0];
+    if (!file) return;
+    if (/\.onnx$/i.test(file.name)) void uploadModel(file);
+    else void uploadImage(file);
+  });
+  $<HTMLSelectElement>('#layer').addEventListener('change', (ev) => selectLayer((ev.target as HTMLSelectElement).value));
+  $<HTMLSelectElement>('#target').addEventListener('change', (ev) => {
+    const v = (ev.target as HTMLSelectElement).value;
+    setTarget(v === 'auto' ? 'auto' : Number(v));
+  });
+  const cmap = $<HTMLSelectElement>('#colormap');
+  cmap.replaceChildren(...colormapNames.map((c) => h('option', { value: c }, c)));
+  cmap.value = state.colormap;
+  cmap.addEventListener('change', () => {
+    state.colormap = cmap.value as ColormapName;
+    for (const m of state.results.keys()) paint(m);
+  });
+  const alpha = $<HTMLInputElement>('#alpha');
+  alpha.value = String(state.alpha);
+  alpha.addEventListener('input', () => {
+    state.alpha = Number(alpha.value);
+    $('#alpha-value').textContent = `${Math.round(100 * state.alpha)}%`;
+    for (const m of state.results.keys()) paint(m);
+  });
+  for (const t of all<HTMLElement>(document, '[data-tab]')) t.addEventListener('click', () => showTab(t.dataset['tab']!));
+  const lightbox = $('#lightbox');
+  lightbox.addEventListener('click', () => (lightbox.hidden = true));
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') lightbox.hidden = true;
+  });
+}
+
+export async function start(): Promise<void> {
+  wire();
+  try {
+    setStatus('loading…', 'busy');
+    const [methods, samples, model] = await Promise.all([api.methods(), api.samples(), api.model()]);
+    state.methods = methods;
+    state.samples = samples;
+    renderMethodList();
+    renderSamples();
+    await loadModel(model);
+    document.body.dataset['ready'] = 'true';
+  } catch (e) {
+    fail(e);
+  }
+}

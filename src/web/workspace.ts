@@ -1,0 +1,322 @@
+/**
+ * What the explorer server holds: one model (with its explainer), the images people
+ * uploaded or the bundled samples, and caches of what was computed for them. Every method
+ * here that runs the model is called through the server's job queue, one at a time.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConvlensError } from '../errors.ts';
+import { parseModel } from '../model/model.ts';
+import type { ModelProto } from '../model/onnx-proto.ts';
+import { GraphView } from '../model/graph-view.ts';
+import { normalizeOpset } from '../model/opset.ts';
+import { declaredDims } from '../runtime/specialize.ts';
+import type { Specialized } from '../runtime/specialize.ts';
+import type { Tensor } from '../runtime/session.ts';
+import { Explainer } from '../methods/explainer.ts';
+import { getMethod } from '../methods/registry.ts';
+import type { Explanation } from '../methods/types.ts';
+import { convLayers, spatialLayers, type LayerInfo } from '../targets/layers.ts';
+import { topClasses } from '../targets/targets.ts';
+import { detectLayout, InputError, showDims, type InputLayout } from '../input/layout.ts';
+import { channelNormalization } from '../input/presets.ts';
+import { imageToTensor } from '../input/preprocess.ts';
+import { loadImageForModel, type ResizeMode } from '../input/image-file.ts';
+import { summarize } from '../inspect/summary.ts';
+import { modelGraph } from '../inspect/graph.ts';
+import { layoutGraph, renderSvg } from '../inspect/graph-svg.ts';
+import { featureMaps, makeGrid, renderGrid, type FeatureMapSet } from '../inspect/feature-maps.ts';
+import { filterImages, weightLayers } from '../inspect/filters.ts';
+import { applyColormap, type ColormapName } from '../viz/colormaps.ts';
+import type { RgbImage } from '../viz/image.ts';
+import { encodePng } from '../viz/png.ts';
+import { softmaxRows } from '../cli/run-explain.ts';
+import type { ActivationsResponse, ExplainResponse, ImageEntry, LayerEntry, ModelInfo, PredictResponse } from './api-types.ts';
+import { floatsToBase64, renderResult } from './render.ts';
+
+/** A request that names something that does not exist (HTTP 404). */
+export class NotFoundError extends ConvlensError {
+  override name = 'NotFoundError';
+}
+
+export interface ModelSettings {
+  /** Display name (the file name). */
+  name: string;
+  /** Input normalization preset (default: 'imagenet' for color models, 'unit' for gray). */
+  preset?: string;
+  /** How images are fitted to the model's size (default 'center-crop'). */
+  resize?: ResizeMode;
+  /** Class names, one per output class. */
+  labels?: string[];
+  /** Input size when the model leaves height/width symbolic. */
+  size?: { height: number; width: number };
+}
+
+interface LoadedModel {
+  generation: number;
+  info: ModelInfo;
+  explainer: Explainer;
+  specialized: Specialized;
+  layout: InputLayout;
+  layers: LayerInfo[];
+  convTensors: string[];
+}
+
+interface StoredImage {
+  id: string;
+  name: string;
+  bytes: Uint8Array;
+  sample: boolean;
+  /** The image fitted to the model of `generation`, and its input tensor. */
+  prepared?: { generation: number; image: RgbImage; tensor: Tensor; png: Uint8Array };
+}
+
+const MAX_UPLOADED_IMAGES = 200;
+const MAX_CACHED_EXPLANATIONS = 64;
+
+export class Workspace {
+  private model: LoadedModel | undefined;
+  private generation = 0;
+  private readonly images = new Map<string, StoredImage>();
+  private readonly explanations = new Map<string, { e: Explanation; ms: number }>();
+  private activationCache: { key: string; sets: Map<string, FeatureMapSet> } | undefined;
+  private graphSvg: string | undefined;
+
+  get current(): ModelInfo | undefined {
+    return this.model?.info;
+  }
+
+  /** Parse, check and load a model; the previous one is released once the new one works. */
+  async loadModel(bytes: Uint8Array, settings: ModelSettings): Promise<ModelInfo> {
+    const proto = parseModel(bytes, { source: `'${settings.name}'` });
+    const loaded = await this.prepareModel(proto, settings);
+    const previous = this.model;
+    this.model = loaded;
+    this.explanations.clear();
+    this.activationCache = undefined;
+    this.graphSvg = undefined;
+    await previous?.explainer.release();
+    return loaded.info;
+  }
+
+  private async prepareModel(proto: ModelProto, settings: ModelSettings): Promise<LoadedModel> {
+    const view = new GraphView(normalizeOpset(proto).graph!);
+    const input = view.inputs[0];
+    if (!input) throw new InputError(`'${settings.name}' has no graph input: export the model with its image input`);
+    const dims = declaredDims(input) ?? [];
+    const layout = detectLayout(dims, input.name);
+    const height = layout.height ?? settings.size?.height;
+    const width = layout.width ?? settings.size?.width;
+    if (height === undefined || width === undefined) {
+      throw new InputError(`input '${input.name}' has shape ${showDims(dims)} with a symbolic height/width: give the size (e.g. ?size=224 when uploading, --size for serve)`);
+    }
+    const preset = settings.preset ?? (layout.channels === 1 ? 'unit' : 'imagenet');
+    channelNormalization(preset, layout.channels);
+    const resize = settings.resize ?? 'center-crop';
+    const inputShape = layout.layout === 'nchw' ? [1, layout.channels, height, width] : [1, height, width, layout.channels];
+    const explainer = await Explainer.create(proto);
+    try {
+      const specialized = await explainer.engine.specialize(inputShape);
+      const { scores } = await explainer.predict({ data: new Float32Array(inputShape.reduce((a, b) => a * b, 1)), dims: inputShape });
+      const classes = scores.data.length;
+      if (settings.labels && settings.labels.length !== classes) {
+        throw new InputError(`${settings.labels.length} labels for a model with ${classes} classes: give one label per class`);
+      }
+      const layers = spatialLayers(specialized);
+      const convs = new Set(convLayers(specialized).map((l) => l.tensor));
+      const summary = summarize(specialized);
+      const info: ModelInfo = {
+        name: settings.name,
+        inputShape,
+        layout: layout.layout,
+        channels: layout.channels,
+        height,
+        width,
+        preset: typeof preset === 'string' ? preset : 'custom',
+        resize,
+        classes,
+        labels: settings.labels ?? null,
+        layers: layers.map((l): LayerEntry => ({ tensor: l.tensor, node: l.node, op: l.op, shape: l.shape, index: l.index, conv: convs.has(l.tensor) })),
+        defaultLayer: layers[layers.length - 1]?.tensor ?? null,
+        filterLayers: weightLayers(specialized).filter((l) => l.op === 'Conv' && l.value.dims.length === 4).map((l) => l.name),
+        summary: {
+          parameters: summary.totals.parameters,
+          macs: summary.totals.macs,
+          nodes: summary.totals.nodes,
+          rows: summary.rows.filter((r) => r.kind === 'compute').map(({ node, op, output, shape, parameters, macs }) => ({ node, op, output, shape, parameters, macs })),
+        },
+      };
+      return { generation: ++this.generation, info, explainer, specialized, layout, layers, convTensors: [...convs] };
+    } catch (e) {
+      await explainer.release();
+      throw e;
+    }
+  }
+
+  setLabels(labels: string[]): ModelInfo {
+    const m = this.loaded();
+    if (labels.length !== m.info.classes) throw new InputError(`${labels.length} labels for a model with ${m.info.classes} classes: give one label per class`);
+    m.info = { ...m.info, labels };
+    return m.info;
+  }
+
+  private loaded(): LoadedModel {
+    if (!this.model) throw new ConvlensError('no model is loaded: upload an ONNX file first');
+    return this.model;
+  }
+
+  /** Store an image (checked by decoding it for the current model). */
+  async addImage(bytes: Uint8Array, name: string, sample = false): Promise<ImageEntry> {
+    const id = sample ? `sample-${name}` : randomBytes(8).toString('hex');
+    const stored: StoredImage = { id, name, bytes, sample };
+    if (this.model) await this.prepare(stored);
+    this.images.set(id, stored);
+    const uploaded = [...this.images.values()].filter((i) => !i.sample);
+    if (uploaded.length > MAX_UPLOADED_IMAGES) this.images.delete(uploaded[0]!.id);
+    const { width, height } = this.model?.info ?? { width: 0, height: 0 };
+    return { id, name, width, height };
+  }
+
+  private image(id: string): StoredImage {
+    const image = this.images.get(id);
+    if (!image) throw new NotFoundError(`unknown image id '${id}': upload the image first (POST /api/images) or pick a sample`);
+    return image;
+  }
+
+  private async prepare(stored: StoredImage): Promise<{ image: RgbImage; tensor: Tensor; png: Uint8Array }> {
+    const m = this.loaded();
+    if (stored.prepared?.generation === m.generation) return stored.prepared;
+    const { image } = await loadImageForModel(stored.bytes, { height: m.info.height, width: m.info.width, resize: m.info.resize, name: stored.name });
+    const tensor = imageToTensor([image], m.layout, m.info.preset);
+    stored.prepared = { generation: m.generation, image, tensor, png: await encodePng(image) };
+    return stored.prepared;
+  }
+
+  /** The image as the model sees it (resized / cropped), PNG. */
+  async imagePng(id: string): Promise<Uint8Array> {
+    return (await this.prepare(this.image(id))).png;
+  }
+
+  labelOf(c: number): string {
+    return this.model?.info.labels?.[c] ?? `class ${c}`;
+  }
+
+  async predict(id: string, k: number): Promise<PredictResponse> {
+    const m = this.loaded();
+    const { tensor } = await this.prepare(this.image(id));
+    const t0 = performance.now();
+    const { scores } = await m.explainer.predict(tensor);
+    const ms = performance.now() - t0;
+    const probabilities = softmaxRows(scores);
+    const flat: Tensor = { data: scores.data, dims: [1, scores.data.length] };
+    const top = topClasses(flat, Math.min(k, scores.data.length))[0]!.map((c) => ({ class: c, label: this.labelOf(c), probability: probabilities[c]!, score: scores.data[c]! }));
+    return { image: id, top, ms };
+  }
+
+  /** A spatial layer by tensor name, node name or index in the layer list. */
+  layer(ref: string | number): LayerInfo {
+    const m = this.loaded();
+    const l = typeof ref === 'number' ? m.layers[ref] : (m.layers.find((x) => x.tensor === ref) ?? m.layers.find((x) => x.node === ref));
+    if (!l) throw new InputError(`unknown layer ${JSON.stringify(ref)}: GET /api/model lists the ${m.layers.length} spatial layers`);
+    return l;
+  }
+
+  async explain(req: { image: string; method: string; layer?: string | number; target?: number | 'auto'; colormap: ColormapName; alpha: number }): Promise<ExplainResponse> {
+    const m = this.loaded();
+    const method = getMethod(req.method);
+    const prepared = await this.prepare(this.image(req.image));
+    const layer = method.usesLayers && req.layer !== undefined ? this.layer(req.layer).tensor : undefined;
+    const target = req.target ?? 'auto';
+    if (typeof target === 'number' && target >= m.info.classes) {
+      throw new InputError(`target ${target} is out of range: the model has ${m.info.classes} classes (0..${m.info.classes - 1})`);
+    }
+    const key = JSON.stringify([m.generation, req.image, req.method, layer ?? null, target]);
+    let entry = this.explanations.get(key);
+    const cached = entry !== undefined;
+    if (!entry) {
+      const t0 = performance.now();
+      const results = await m.explainer.explain(prepared.tensor, req.method, {
+        target: target === 'auto' ? 'auto' : [target],
+        ...(layer !== undefined ? { targetLayers: [layer] } : {}),
+      });
+      entry = { e: results[0]!, ms: performance.now() - t0 };
+      this.explanations.set(key, entry);
+      if (this.explanations.size > MAX_CACHED_EXPLANATIONS) this.explanations.delete(this.explanations.keys().next().value!);
+    }
+    const { e, ms } = entry;
+    const rendered = renderResult(e.kind, e.values, e.dims, prepared.image, req.colormap, req.alpha);
+    return {
+      method: e.method,
+      kind: e.kind,
+      png: Buffer.from(await encodePng(rendered)).toString('base64'),
+      map: floatsToBase64(e.values),
+      dims: e.dims,
+      class: e.class ?? null,
+      label: e.class === undefined ? null : this.labelOf(e.class),
+      layer: e.layer ?? null,
+      ms: cached ? 0 : ms,
+      cached,
+    };
+  }
+
+  /**
+   * One layer's activations for an image. Every conv layer is read in one forward run (one
+   * compiled graph for the whole activation overview) and kept for the last image asked.
+   */
+  async activations(id: string, ref: string | number, limit: number): Promise<ActivationsResponse> {
+    const m = this.loaded();
+    const { tensor } = await this.prepare(this.image(id));
+    const layer = this.layer(ref);
+    const t0 = performance.now();
+    const key = JSON.stringify([m.generation, id]);
+    if (this.activationCache?.key !== key) this.activationCache = { key, sets: new Map() };
+    let set = this.activationCache.sets.get(layer.tensor);
+    if (!set) {
+      const wanted = m.convTensors.includes(layer.tensor) ? m.convTensors : [layer.tensor];
+      for (const s of await featureMaps(m.explainer.engine, tensor, wanted)) this.activationCache.sets.set(s.layer.tensor, s);
+      set = this.activationCache.sets.get(layer.tensor)!;
+    }
+    // The `limit` most active channels (by mean) when the layer has more, in channel order.
+    const order = set.channels.map((c, k) => ({ c, k, mean: set.means[k]! }));
+    const shown = (order.length > limit ? [...order].sort((a, b) => b.mean - a.mean).slice(0, limit) : order).sort((a, b) => a.c - b.c);
+    const [, h, w] = set.maps.dims as [number, number, number];
+    const plane = h * w;
+    const data = new Float32Array(shown.length * plane);
+    shown.forEach((s, i) => data.set(set.maps.data.subarray(s.k * plane, (s.k + 1) * plane), i * plane));
+    const maps = { data, dims: [shown.length, h, w] };
+    const grid = makeGrid(maps, { nrow: Math.ceil(Math.sqrt(shown.length)), channels: shown.map((s) => s.c) });
+    const channels = await Promise.all(
+      shown.map(async (s, i) => {
+        // make_grid's per-map normalization of one unpadded tile.
+        const tile = makeGrid({ data: data.subarray(i * plane, (i + 1) * plane), dims: [1, h, w] }, { padding: 0 });
+        return { channel: s.c, mean: s.mean, png: Buffer.from(await encodePng(applyColormap(tile.data, w, h, 'viridis'))).toString('base64') };
+      }),
+    );
+    return {
+      layer: layer.tensor,
+      shape: layer.shape,
+      grid: Buffer.from(await encodePng(renderGrid(grid))).toString('base64'),
+      channels,
+      total: set.channels.length,
+      ms: performance.now() - t0,
+    };
+  }
+
+  graph(): string {
+    const m = this.loaded();
+    this.graphSvg ??= renderSvg(layoutGraph(modelGraph(m.specialized)), { title: m.info.name });
+    return this.graphSvg;
+  }
+
+  async filters(layer: string): Promise<Uint8Array> {
+    const m = this.loaded();
+    if (!m.info.filterLayers.includes(layer)) {
+      throw new InputError(`layer '${layer}' has no 2-D conv kernels to show; choose one of: ${m.info.filterLayers.slice(0, 20).join(', ')}`);
+    }
+    return encodePng(filterImages(m.specialized, layer).grid);
+  }
+
+  async release(): Promise<void> {
+    await this.model?.explainer.release();
+    this.model = undefined;
+  }
+}
