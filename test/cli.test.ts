@@ -145,3 +145,18 @@ test('summary totals the parameters; graph writes an SVG with every layer', () =
   for (const name of ['stem.conv', 'block2.down.conv', 'logits']) assert.ok(svg.includes(name), name);
   assert.equal(convlens('graph', modelPath, '-o', join(dir, 'graph.txt')).code, 1);
 });
+
+test('maximize raises the class score; dream writes an image; a missing objective is a usage error', () => {
+  const out = join(dir, 'max.png');
+  const m = convlens('maximize', modelPath, '--class', '3', '--steps', '30', '--preset', 'unit', '-o', out);
+  assert.equal(m.code, 0, m.stderr);
+  const [from, to] = /objective (-?[\d.]+) -> (-?[\d.]+)/.exec(m.stdout)!.slice(1).map(Number) as [number, number];
+  assert.ok(to > from, `objective ${from} -> ${to}`);
+  assert.ok(readFileSync(out).subarray(1, 4).toString() === 'PNG');
+  const d = convlens('dream', modelPath, join(images, 'coffee.jpg'), '-l', 'block1.relu', '--preset', 'unit', '--steps', '3', '-o', join(dir, 'dream.png'));
+  assert.equal(d.code, 0, d.stderr);
+  assert.ok(existsSync(join(dir, 'dream.png')));
+  const none = convlens('maximize', modelPath);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /give an objective/);
+});

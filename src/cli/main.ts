@@ -9,6 +9,7 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerInside } from './commands/inside.ts';
 import { registerCompile } from './commands/compile.ts';
+import { registerOptvis } from './commands/optvis.ts';
 import { registerServe } from '../web/serve-command.ts';
 
 const program = new Command('convlens')
@@ -20,6 +21,7 @@ program.addOption(new Option('--json', 'machine-readable output where a command 
 registerExplain(program);
 registerInspect(program);
 registerInside(program);
+registerOptvis(program);
 registerCompile(program);
 registerServe(program);
 registerDemo(program);

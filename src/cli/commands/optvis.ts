@@ -1,0 +1,120 @@
+/** `convlens maximize` and `convlens dream`: images that a class, channel or neuron "wants". */
+import { Command, Option } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { readModelFile } from '../../model/file.ts';
+import { GradientEngine } from '../../autodiff/engine.ts';
+import { channel, classLogit, neuron, sum, type Objective } from '../../optvis/objectives.ts';
+import { fourier, pixels } from '../../optvis/parameterizations.ts';
+import { standardTransforms } from '../../optvis/transforms.ts';
+import { l2, totalVariation } from '../../optvis/regularizers.ts';
+import { dream, visualize } from '../../optvis/optimize.ts';
+import { detectLayout } from '../../input/layout.ts';
+import { tensorToImage } from '../../input/preprocess.ts';
+import { presetNames } from '../../input/presets.ts';
+import type { Tensor } from '../../runtime/session.ts';
+import { encodePng } from '../../viz/png.ts';
+import { parseInteger, parseLayer, parseNumber, UsageError } from '../args.ts';
+import { withInputOptions } from '../input-options.ts';
+import { loadModelAndInputs } from '../load.ts';
+import { Progress } from '../progress.ts';
+import { inputShape } from './inspect.ts';
+
+/** LAYER:K or LAYER:K:Y:X (the layer may itself contain colons: the numbers are taken from the end). */
+function parseUnit(text: string, withPosition: boolean): { layer: string | number; k: number; y?: number; x?: number } {
+  const parts = text.split(':');
+  const count = withPosition && parts.length >= 4 ? 3 : 1;
+  const numbers = parts.slice(-count).map(Number);
+  const layer = parts.slice(0, -count).join(':');
+  if (!layer || numbers.some((n) => !Number.isInteger(n) || n < 0)) throw new UsageError(`'${text}' is not LAYER:CHANNEL${withPosition ? '[:Y:X]' : ''}`);
+  return { layer: parseLayer(layer), k: numbers[0]!, ...(count === 3 ? { y: numbers[1]!, x: numbers[2]! } : {}) };
+}
+
+async function saveImage(out: string, image: Tensor, dims: readonly number[], preset: string): Promise<string> {
+  mkdirSync(dirname(resolve(out)), { recursive: true });
+  writeFileSync(out, await encodePng(tensorToImage(image, detectLayout(dims), preset)));
+  return resolve(out);
+}
+
+interface MaximizeFlags {
+  class?: number[];
+  channel?: string[];
+  neuron?: string[];
+  steps: number;
+  lr: number;
+  param: 'fourier' | 'pixels';
+  transforms: boolean;
+  l2: number;
+  tv: number;
+  seed: number;
+  preset: string;
+  out: string;
+}
+
+export function registerOptvis(program: Command): void {
+  const collect = <T>(parse: (v: string) => T) => (v: string, prev: T[] | undefined) => [...(prev ?? []), parse(v)];
+  program
+    .command('maximize')
+    .description('an image that maximizes a class score, a channel or a neuron (gradient ascent; objectives given together are summed)')
+    .argument('<model>', 'ONNX model file')
+    .addOption(new Option('--class <c>', 'a class (pre-softmax score; repeat to sum)').argParser(collect(parseInteger('--class', 0))))
+    .addOption(new Option('--channel <layer:k>', 'mean activation of channel k of a layer (repeat to sum)').argParser(collect(String)))
+    .addOption(new Option('--neuron <layer:k[:y:x]>', 'one activation (default position: the center)').argParser(collect(String)))
+    .addOption(new Option('--steps <n>', 'optimization steps').default(256).argParser(parseInteger('--steps', 1)))
+    .addOption(new Option('--lr <rate>', 'Adam learning rate').default(0.05).argParser(parseNumber('--lr', 0)))
+    .addOption(new Option('--param <kind>', 'image parameterization').choices(['fourier', 'pixels']).default('fourier'))
+    .option('--no-transforms', 'no random jitter/scale/rotate between steps')
+    .addOption(new Option('--l2 <lambda>', 'L2 penalty on the image').default(0).argParser(parseNumber('--l2', 0)))
+    .addOption(new Option('--tv <lambda>', 'total-variation penalty').default(0).argParser(parseNumber('--tv', 0)))
+    .addOption(new Option('--seed <n>', 'seed').default(0).argParser(parseInteger('--seed', 0)))
+    .addOption(new Option('-p, --preset <name>', 'the model\'s input normalization (to show the image)').choices([...presetNames]).default('imagenet'))
+    .option('-o, --out <file>', 'output PNG', 'maximize.png')
+    .action(async (modelPath: string, flags: MaximizeFlags) => {
+      const parts: Objective[] = [
+        ...(flags.class ?? []).map((c) => classLogit(c)),
+        ...(flags.channel ?? []).map((t) => parseUnit(t, false)).map((u) => channel(u.layer, u.k)),
+        ...(flags.neuron ?? []).map((t) => parseUnit(t, true)).map((u) => neuron(u.layer, u.k, u.y, u.x)),
+      ];
+      if (parts.length === 0) throw new UsageError('give an objective: --class C, --channel LAYER:K or --neuron LAYER:K[:Y:X]');
+      const dims = inputShape(modelPath);
+      const progress = new Progress();
+      await using engine = new GradientEngine(readModelFile(modelPath));
+      const result = await visualize(engine, {
+        objective: parts.length === 1 ? parts[0]! : sum(...parts),
+        parameterization: flags.param === 'fourier' ? fourier() : pixels({ init: 'random' }),
+        transforms: flags.transforms ? standardTransforms() : [],
+        regularizers: [...(flags.l2 > 0 ? [l2(flags.l2)] : []), ...(flags.tv > 0 ? [totalVariation(flags.tv)] : [])],
+        steps: flags.steps,
+        learningRate: flags.lr,
+        seed: flags.seed,
+        inputShape: dims,
+        onStep: (step, value) => progress.update(`maximize: step ${step + 1}/${flags.steps}, objective ${value.toFixed(4)}`),
+      });
+      progress.done();
+      const path = await saveImage(flags.out, result.image, dims, flags.preset);
+      process.stdout.write(`objective ${result.values[0]?.toFixed(4)} -> ${result.values.at(-1)?.toFixed(4)}\n${path}\n`);
+    });
+
+  withInputOptions(program.command('dream'))
+    .description('DeepDream: amplify what a layer sees in a photo, over octaves')
+    .argument('<model>', 'ONNX model file')
+    .argument('<image>', 'a photo')
+    .requiredOption('-l, --layer <name>', 'the layer whose activations are amplified')
+    .addOption(new Option('--octaves <n>', 'scales (needs a model with free height and width for more than 1)').default(1).argParser(parseInteger('--octaves', 1)))
+    .addOption(new Option('--steps <n>', 'steps per octave').default(20).argParser(parseInteger('--steps', 1)))
+    .addOption(new Option('--lr <rate>', 'step size').default(1.5).argParser(parseNumber('--lr', 0)))
+    .option('-o, --out <file>', 'output PNG', 'dream.png')
+    .action(async (modelPath: string, imagePath: string, flags: { preset: string; resize: 'stretch' | 'center-crop'; size?: { height: number; width: number }; layer: string; octaves: number; steps: number; lr: number; out: string }) => {
+      const { model, loaded } = await loadModelAndInputs(modelPath, [imagePath], flags);
+      const progress = new Progress();
+      await using engine = new GradientEngine(model);
+      const result = await dream(engine, loaded.tensor, parseLayer(flags.layer), {
+        octaves: flags.octaves,
+        steps: flags.steps,
+        learningRate: flags.lr,
+        onStep: (step: number, value: number) => progress.update(`dream: step ${step + 1}, ${value.toFixed(3)}`),
+      });
+      progress.done();
+      process.stdout.write(`${await saveImage(flags.out, result.image, loaded.tensor.dims, flags.preset)}\n`);
+    });
+}
