@@ -22,6 +22,7 @@ const results: CaseResult[] = [];
 for (const [name, batch] of cases) {
   if (!only || only === name) results.push(run('bench/gradient-case.ts', name, String(batch)) as CaseResult);
 }
+const apps = !only || only === 'apps' ? (run('bench/apps-case.ts') as { result: Record<string, number> }).result : undefined;
 const methodResults = !only || only === 'methods' ? [1, 8].map((b) => run('bench/methods-case.ts', String(b)) as { batch: number; result: Record<string, number> }) : [];
 
 const timeRows = ['forward', 'input (default rules)', 'input, ConvTranspose + ScatterElements', 'input, flipped Conv + ScatterElements', 'input, ConvTranspose + MaxUnpool', 'last conv stage'];
@@ -61,6 +62,17 @@ if (methodResults.length > 0) {
     lines.push(`| ${id} | ${cells.join(' | ')} | ${targets[id] ?? ''} |`);
   }
   lines.push('', `Forward pass: ${methodResults.map((m) => `batch ${m.batch} ${fmt(m.result['forward']!, 1)} ms`).join(', ')}; peak RSS ${methodResults.map((m) => `${fmt(m.result['peak RSS MB']!, 0)} MB`).join(' / ')}.`, '');
+}
+if (apps) {
+  lines.push('## Inspection, feature visualization, CLI and explorer (issues: look inside, CLI, web explorer)', '');
+  lines.push('| measurement | value | target |', '|---|---|---|');
+  const targets: Record<string, string> = {
+    'class model step / forward+backward': '<= 1.2x',
+    'fourier + transforms step / forward+backward': '<= 1.2x',
+    'server grad-cam bundled ms': '< 100 ms',
+  };
+  for (const [key, value] of Object.entries(apps)) lines.push(`| ${key} | ${fmt(value, key.includes('/') && !key.includes('images/s') ? 2 : 1)} | ${targets[key] ?? ''} |`);
+  lines.push('', `Grad-CAM maps run at ${fmt(apps['grad-cam maps 64 images/s']! / apps['inference 64 images/s']!)}x the images per second of plain batched inference on the bundled model; the whole command (decoding, maps, PNG encoding, the report) at ${fmt(apps['explain grad-cam 64 images/s (whole command: decode, maps, PNGs, report)']! / apps['inference 64 images/s']!)}x.`, '');
 }
 writeFileSync('BENCHMARKS.md', lines.join('\n'));
 process.stdout.write(lines.join('\n'));
