@@ -160,3 +160,20 @@ test('maximize raises the class score; dream writes an image; a missing objectiv
   assert.equal(none.code, 1);
   assert.match(none.stderr, /give an objective/);
 });
+
+test('the bundled model classifies its samples as their names say, and demo writes the report', () => {
+  const labels = JSON.parse(readFileSync(new URL('../models/fashion-mnist/labels.json', import.meta.url), 'utf8')) as string[];
+  const samples = fileURLToPath(new URL('../models/fashion-mnist/samples', import.meta.url));
+  const model = fileURLToPath(new URL('../models/fashion-mnist/model.onnx', import.meta.url));
+  const p = convlens('predict', model, samples, '--preset', 'unit', '--resize', 'stretch', '--json');
+  assert.equal(p.code, 0, p.stderr);
+  const predictions = JSON.parse(p.stdout) as { input: string; top: { class: number }[] }[];
+  assert.equal(predictions.length, 8);
+  for (const x of predictions) assert.equal(x.top[0]!.class, Number(x.input.slice(0, 2)), `${x.input} is a ${labels[Number(x.input.slice(0, 2))]}`);
+  const out = join(dir, 'demo');
+  const d = convlens('demo', '-m', 'grad-cam,guided-backprop', '-o', out);
+  assert.equal(d.code, 0, d.stderr);
+  assert.match(d.stdout, /2 methods on 8 images; report: .*index\.html/);
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  assert.ok(html.includes('Ankle boot') && html.includes('guided-backprop'));
+});
