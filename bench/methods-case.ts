@@ -39,6 +39,10 @@ for (const id of methodIds) {
   result[id] = await median(() => explainer.explain(image, id, options), slow ? { warmup: 1, repeats: 1 } : { repeats });
   process.stderr.write(`  ${id}: ${result[id]!.toFixed(0)} ms\n`);
 }
+// Rows of perturbed images each perturbation method runs per image (window 32, stride 16
+// on 224: 13 x 13 positions, plus the unoccluded image; one per mask; one per channel).
+const rows: Record<string, number> = { occlusion: 170, 'occlusion-probability': 170, rise: 256, 'score-cam': 2048 };
+for (const [id, r] of Object.entries(rows)) if (result[id] !== undefined) result[`rows ${id}`] = r * batch;
 result['peak RSS MB'] = peakRssMb();
 await explainer.release();
 console.log(JSON.stringify({ batch, result }));

@@ -1,9 +1,10 @@
 /**
- * A thin wrapper over onnxruntime-node sessions: float32 tensors in and out, explicit
- * release, and thread settings that let several sessions share two cores without
- * slowing each other down (no spinning idle threads).
+ * A thin wrapper over onnxruntime sessions (onnxruntime-node by default, see ort.ts):
+ * float32 tensors in and out, explicit release, and thread settings that let several
+ * sessions share two cores without slowing each other down (no spinning idle threads).
  */
-import * as ort from 'onnxruntime-node';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { ortBackend, type OrtBackend } from './ort.ts';
 import type { ModelProto } from '../model/onnx-proto.ts';
 import { serializeModel } from '../model/model.ts';
 import type { TypedArray } from '../model/tensor-data.ts';
@@ -36,13 +37,15 @@ export class RuntimeError extends Error {
 export class Session {
   private released = false;
   private constructor(
-    private readonly inner: ort.InferenceSession,
+    private readonly ort: OrtBackend,
+    private readonly inner: InferenceSession,
     readonly inputNames: readonly string[],
     readonly outputNames: readonly string[],
   ) {}
 
   static async create(model: ModelProto | Uint8Array, options: SessionOptions = {}): Promise<Session> {
     const bytes = model instanceof Uint8Array ? model : serializeModel(model);
+    const ort = await ortBackend();
     try {
       const inner = await ort.InferenceSession.create(bytes, {
         graphOptimizationLevel: options.optimization ?? 'all',
@@ -52,7 +55,7 @@ export class Session {
         logSeverityLevel: 4,
         extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
       });
-      return new Session(inner, inner.inputNames, inner.outputNames);
+      return new Session(ort, inner, inner.inputNames, inner.outputNames);
     } catch (e) {
       throw new RuntimeError(`onnxruntime could not load the model: ${firstLine(e)}`);
     }
@@ -61,12 +64,12 @@ export class Session {
   /** Run with float32 (or other typed) inputs; returns the requested outputs (default all). */
   async run(feeds: Record<string, Tensor | AnyTensor>, outputs?: readonly string[]): Promise<Record<string, AnyTensor>> {
     if (this.released) throw new RuntimeError('the session was released');
-    const ortFeeds: Record<string, ort.Tensor> = {};
+    const ortFeeds: Record<string, OrtTensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
       const type = 'type' in t ? t.type : 'float32';
-      ortFeeds[name] = new ort.Tensor(type as 'float32', t.data as Float32Array, t.dims);
+      ortFeeds[name] = new this.ort.Tensor(type as 'float32', t.data as Float32Array, t.dims);
     }
-    let result: ort.InferenceSession.ReturnType;
+    let result: InferenceSession.ReturnType;
     try {
       result = outputs ? await this.inner.run(ortFeeds, [...outputs]) : await this.inner.run(ortFeeds);
     } catch (e) {
