@@ -126,17 +126,21 @@ export class MethodContext {
   }
 
   /**
-   * Run `request` on `inputs` (one row per batch entry), `batchSize` rows per run.
+   * Run `request` on `inputs` (one row per batch entry; a record feeds several inputs,
+   * e.g. injected tensors, with the same rows), `batchSize` rows per run.
    * `weights`: per-row target weights, 'argmax', or undefined for forward-only runs.
    */
-  async run(request: EngineRequest, inputs: Tensor, weights: Tensor | 'argmax' | undefined): Promise<RunResult> {
-    const n = inputs.dims[0]!;
+  async run(request: EngineRequest, inputs: Tensor | Record<string, Tensor>, weights: Tensor | 'argmax' | undefined): Promise<RunResult> {
+    const single = 'data' in inputs && 'dims' in inputs;
+    const n = (single ? (inputs as Tensor) : Object.values(inputs as Record<string, Tensor>)[0]!).dims[0]!;
+    const rowsOf = (from: number, to: number) =>
+      single ? sliceRows(inputs as Tensor, from, to) : Object.fromEntries(Object.entries(inputs as Record<string, Tensor>).map(([k, t]) => [k, sliceRows(t, from, to)]));
     const chunks: RunResult[] = [];
     const argmax = weights === 'argmax';
     const req: EngineRequest = { ...request, ...(argmax && request.wrt?.length ? { targetWeight: 'argmax' as const } : {}) };
     for (let from = 0; from < n; ) {
       const to = Math.min(n, from + this.batch);
-      const chunkInputs = sliceRows(inputs, from, to);
+      const chunkInputs = rowsOf(from, to);
       const chunkWeights = weights && !argmax ? sliceRows(weights, from, to) : undefined;
       let res;
       try {
@@ -159,8 +163,8 @@ export class MethodContext {
   }
 
   /** Target score sum(w * target) of each row of `inputs` (forward only). */
-  async scores(inputs: Tensor, weights: Tensor): Promise<Float32Array> {
-    const res = await this.run({}, inputs, undefined);
+  async scores(inputs: Tensor | Record<string, Tensor>, weights: Tensor, request: EngineRequest = {}): Promise<Float32Array> {
+    const res = await this.run(request, inputs, undefined);
     const t = res.exposed[this.targetTensor]!;
     const per = t.data.length / t.dims[0]!;
     return Float32Array.from({ length: t.dims[0]! }, (_, r) => {

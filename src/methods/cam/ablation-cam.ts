@@ -16,7 +16,7 @@
  */
 import { OptionError } from '../../errors.ts';
 import type { Tensor } from '../../runtime/session.ts';
-import type { MethodContext } from '../context.ts';
+import { pickRows, type MethodContext } from '../context.ts';
 import type { Method, RawResult } from '../types.ts';
 import { rowImage } from '../perturbation/occlusion.ts';
 import { weightedSum } from './base.ts';
@@ -37,20 +37,18 @@ function ablationValue(ablation: AblationCamOptions['ablation'], A: Float32Array
 }
 
 /**
- * Target scores of one row with channel k of `layer` set to `value(k)` in copy k, the K
- * copies `batchSize` at a time (a model that only runs one image at a time falls back to
- * batches of one, as MethodContext.run does).
+ * Target scores of one row with channel k of `layer` set to `value(k)` in copy k; the K
+ * copies are built 8 batches at a time and run by MethodContext.run.
  */
-async function ablatedScores(ctx: MethodContext, row: number, layer: string, A: Float32Array, dims: number[], value: (k: number) => number): Promise<Float64Array> {
+async function ablatedScores(ctx: MethodContext, row: number, layer: string, A: Float32Array, dims: number[], value: (k: number) => number): Promise<Float32Array> {
   const K = dims[1]!;
   const area = A.length / K;
   const imageName = Object.keys(ctx.specialized.inputShapes)[0]!;
   const image = rowImage(ctx, row);
-  const w = ctx.explicitWeights([row]).data;
-  const out = new Float64Array(K);
-  let batch = ctx.options.batchSize;
-  for (let from = 0; from < K; ) {
-    const n = Math.min(batch, K - from);
+  const out = new Float32Array(K);
+  const chunk = 8 * ctx.options.batchSize;
+  for (let from = 0; from < K; from += chunk) {
+    const n = Math.min(chunk, K - from);
     const images: Tensor = { data: new Float32Array(n * image.length), dims: [n, ...ctx.images.dims.slice(1)] };
     const ablated: Tensor = { data: new Float32Array(n * A.length), dims: [n, ...dims.slice(1)] };
     for (let i = 0; i < n; i++) {
@@ -58,22 +56,8 @@ async function ablatedScores(ctx: MethodContext, row: number, layer: string, A: 
       ablated.data.set(A, i * A.length);
       ablated.data.fill(value(from + i), i * A.length + (from + i) * area, i * A.length + (from + i + 1) * area);
     }
-    let z: Tensor;
-    try {
-      z = (await ctx.engine.run({ [imageName]: images, [layer]: ablated }, { inject: [layer], expose: [ctx.targetTensor] })).exposed[ctx.targetTensor]!;
-    } catch (e) {
-      if (batch > 1) {
-        batch = 1;
-        continue;
-      }
-      throw e;
-    }
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < w.length; j++) s += w[j]! * z.data[i * w.length + j]!;
-      out[from + i] = s;
-    }
-    from += n;
+    const weights = pickRows(ctx.explicitWeights([row]), new Array<number>(n).fill(0));
+    out.set(await ctx.scores({ [imageName]: images, [layer]: ablated }, weights, { inject: [layer] }), from);
   }
   return out;
 }
