@@ -11,7 +11,7 @@
  */
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from '../model/onnx-proto.ts';
 import { GraphBuilder } from '../graph/builder.ts';
-import { outerReferences } from '../model/graph-view.ts';
+import { subgraphReferences } from '../model/graph-view.ts';
 import { isFloatType } from '../model/dtypes.ts';
 import { defaultOpset, ModelError } from '../model/model.ts';
 import { DataType, type TensorValue } from '../model/tensor-data.ts';
@@ -185,10 +185,6 @@ function argmaxOneHot(b: GraphBuilder, t: string, shape: number[], dtype: number
   const range = b.constant(`${t}_class_index`, { dataType: DataType.INT64, dims: rangeShape, data: BigInt64Array.from({ length: classes }, (_, i) => BigInt(i)) });
   const hit = b.op('Equal', [range, index], {}, `${t}_is_argmax`);
   return b.op('Cast', [hit], { to: dtype }, `${t}_argmax_weight`);
-}
-
-function subgraphReferences(n: NodeProto): string[] {
-  return (n.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).flatMap((g) => (g ? [...outerReferences(g)] : []));
 }
 
 function unknownTensor(s: Specialized, t: string): string {

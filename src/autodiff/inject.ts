@@ -5,8 +5,8 @@
  * on modified activations (Ablation-CAM), with everything else still computed from the
  * image (skip connections that bypass the tensor keep working).
  */
-import type { GraphProto, NodeProto } from '../model/onnx-proto.ts';
-import { GraphView, outerReferences } from '../model/graph-view.ts';
+import type { GraphProto } from '../model/onnx-proto.ts';
+import { GraphView, liveNodes, subgraphReferences } from '../model/graph-view.ts';
 import { DataType } from '../model/tensor-data.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 
@@ -24,25 +24,8 @@ export function injectTensors(s: Specialized, names: readonly string[]): Special
       ...names.map((name) => ({ name, type: { tensorType: { elemType: s.dtypes.get(name) ?? DataType.FLOAT, shape: { dim: s.shapes.get(name)!.map((d) => ({ dimValue: d })) } } } })),
     ],
   };
-  const used = new Set(graph.node.flatMap((n) => [...n.input, ...references(n)]));
+  const used = new Set(graph.node.flatMap((n) => [...n.input, ...subgraphReferences(n)]));
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
   graph.input = graph.input!.filter((i) => used.has(i.name) || initializers.has(i.name) || injected.has(i.name) || graph.output?.some((o) => o.name === i.name));
   return { ...s, model: { ...s.model, graph }, view: new GraphView(graph) };
-}
-
-function references(n: NodeProto): string[] {
-  return (n.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).flatMap((g) => (g ? [...outerReferences(g)] : []));
-}
-
-/** The nodes that contribute to `outputs`, in the given (topological) order. */
-export function liveNodes(nodes: readonly NodeProto[], outputs: readonly string[]): NodeProto[] {
-  const needed = new Set(outputs);
-  const live = new Set<NodeProto>();
-  for (let i = nodes.length - 1; i >= 0; i--) {
-    const n = nodes[i]!;
-    if (!n.output.some((o) => needed.has(o))) continue;
-    live.add(n);
-    for (const x of [...n.input, ...references(n)]) needed.add(x);
-  }
-  return nodes.filter((n) => live.has(n));
 }

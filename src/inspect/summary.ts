@@ -20,7 +20,7 @@
  */
 import type { NodeProto } from '../model/onnx-proto.ts';
 import type { GraphView } from '../model/graph-view.ts';
-import { outerReferences } from '../model/graph-view.ts';
+import { subgraphReferences } from '../model/graph-view.ts';
 import { attrInt } from '../model/attributes.ts';
 import { isFloatType } from '../model/dtypes.ts';
 import { elementCount } from '../model/tensor-data.ts';
@@ -61,8 +61,7 @@ export function dynamicTensors(view: GraphView): Set<string> {
   const dynamic = new Set(view.inputs.map((i) => i.name));
   for (const node of view.nodes) {
     if (SHAPE_ONLY.has(node.opType)) continue;
-    const reads = [...node.input];
-    for (const a of node.attribute ?? []) for (const g of [a.g, ...(a.graphs ?? [])]) if (g) reads.push(...outerReferences(g));
+    const reads = [...node.input, ...subgraphReferences(node)];
     if (reads.some((t) => dynamic.has(t))) for (const o of node.output) if (o) dynamic.add(o);
   }
   return dynamic;

@@ -36,15 +36,10 @@ export class GraphView {
         } else this.consumerMap.set(name, [node]);
       }
       // Subgraphs (If branches) read outer tensors by name: count them as consumers too.
-      for (const a of node.attribute ?? []) {
-        for (const g of [a.g, ...(a.graphs ?? [])]) {
-          if (!g) continue;
-          for (const name of outerReferences(g)) {
-            const list = this.consumerMap.get(name) ?? [];
-            if (!list.includes(node)) list.push(node);
-            this.consumerMap.set(name, list);
-          }
-        }
+      for (const name of subgraphReferences(node)) {
+        const list = this.consumerMap.get(name) ?? [];
+        if (!list.includes(node)) list.push(node);
+        this.consumerMap.set(name, list);
       }
     }
     this.nodes = topologicalOrder(graph.node, this.producers, this.initializerProtos, graph.input ?? []);
@@ -113,6 +108,24 @@ function constantFromScalarAttrs(node: NodeProto): TensorValue | undefined {
   return undefined;
 }
 
+/** Names a node's subgraphs (If branches, loop bodies) read from the enclosing scope. */
+export function subgraphReferences(node: NodeProto): string[] {
+  return (node.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).flatMap((g) => (g ? [...outerReferences(g)] : []));
+}
+
+/** The nodes that contribute to `outputs`, in the given (topological) order. */
+export function liveNodes(nodes: readonly NodeProto[], outputs: Iterable<string>): NodeProto[] {
+  const needed = new Set(outputs);
+  const live = new Set<NodeProto>();
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!;
+    if (!n.output.some((o) => needed.has(o))) continue;
+    live.add(n);
+    for (const x of [...n.input, ...subgraphReferences(n)]) needed.add(x);
+  }
+  return nodes.filter((n) => live.has(n));
+}
+
 /** Names a subgraph reads from its enclosing scope. */
 export function outerReferences(g: GraphProto): Set<string> {
   const local = new Set<string>();
@@ -139,11 +152,7 @@ function topologicalOrder(
   const available = new Set<string>([...initializers.keys(), ...inputs.map((i) => i.name), '']);
   const order: NodeProto[] = [];
   const state = new Map<NodeProto, 1 | 2>();
-  const deps = (node: NodeProto): string[] => {
-    const names = [...node.input];
-    for (const a of node.attribute ?? []) for (const g of [a.g, ...(a.graphs ?? [])]) if (g) names.push(...outerReferences(g));
-    return names;
-  };
+  const deps = (node: NodeProto): string[] => [...node.input, ...subgraphReferences(node)];
   for (const root of nodes) {
     if (state.has(root)) continue;
     // Iterative DFS (ResNet-sized graphs would be fine recursively; deep chains may not be).

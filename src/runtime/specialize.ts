@@ -10,7 +10,7 @@
 import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from '../model/onnx-proto.ts';
 import { int64ToNumber } from '../model/onnx-proto.ts';
 import { normalizeOpset } from '../model/opset.ts';
-import { GraphView, outerReferences } from '../model/graph-view.ts';
+import { GraphView, liveNodes, subgraphReferences } from '../model/graph-view.ts';
 import { inferDtypes } from '../model/dtypes.ts';
 import { DataType, makeTensorProto, toNumbers, type TensorValue, type TypedArray, elementCount } from '../model/tensor-data.ts';
 import { cloneModel, ModelError } from '../model/model.ts';
@@ -81,7 +81,7 @@ export async function specialize(model: ModelProto, inputShapes: Record<string, 
   }
   view = new GraphView(graph);
   // Dead nodes out, node list in topological order.
-  graph.node = liveNodes(view);
+  graph.node = liveNodes(view.nodes, (view.graph.output ?? []).map((o) => o.name));
   view = new GraphView(graph);
   if (batchOverridden) checkBatch(view, shapes, inputShapes);
   for (const t of graph.initializer ?? []) shapes.set(t.name ?? '', (t.dims ?? []).map(int64ToNumber));
@@ -108,8 +108,7 @@ function staticTensors(view: GraphView): Set<string> {
   const s = new Set<string>((view.graph.initializer ?? []).map((t) => t.name ?? ''));
   s.add('');
   for (const node of view.nodes) {
-    const deps = [...node.input];
-    for (const a of node.attribute ?? []) for (const g of [a.g, ...(a.graphs ?? [])]) if (g) deps.push(...outerReferences(g));
+    const deps = [...node.input, ...subgraphReferences(node)];
     const isStatic = !NONDETERMINISTIC.has(node.opType) && (SHAPE_ONLY.has(node.opType) || deps.every((d) => s.has(d)));
     if (isStatic) for (const o of node.output) s.add(o);
   }
@@ -224,18 +223,4 @@ function inlineConstantIfs(graph: GraphProto, view: GraphView): boolean {
   }
   graph.node = nodes;
   return changed;
-}
-
-/** Nodes that contribute to a graph output, in topological order. */
-function liveNodes(view: GraphView): NodeProto[] {
-  const needed = new Set((view.graph.output ?? []).map((o) => o.name));
-  const live = new Set<NodeProto>();
-  for (let i = view.nodes.length - 1; i >= 0; i--) {
-    const node = view.nodes[i]!;
-    if (!node.output.some((o) => needed.has(o))) continue;
-    live.add(node);
-    for (const x of node.input) needed.add(x);
-    for (const a of node.attribute ?? []) for (const g of [a.g, ...(a.graphs ?? [])]) if (g) for (const r of outerReferences(g)) needed.add(r);
-  }
-  return view.nodes.filter((n) => live.has(n));
 }
