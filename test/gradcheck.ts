@@ -18,6 +18,7 @@
  * as well: real models are float32, so every op a rule emits must run in float32.
  * Relative error = |a - b| / max(|a|, |b|, 1e-3).
  */
+import { Rng } from '../src/runtime/rng.ts';
 import { compile, type CompiledGraph, type CompileSpec } from '../src/autodiff/compile.ts';
 import type { RuleSetName } from '../src/autodiff/rulesets.ts';
 import type { RuleTable } from '../src/autodiff/rule.ts';
@@ -30,16 +31,10 @@ import { Session, type AnyTensor } from '../src/runtime/session.ts';
 // Seeded randomness
 // ---------------------------------------------------------------------------------------
 
-/** mulberry32: a small, fast, seeded PRNG with uniform output in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Uniform draws in [0, 1) from the project's seeded generator. */
+function uniforms(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.uniform();
 }
 
 /** FNV-1a hash of a string: a stable per-case seed. */
@@ -294,7 +289,7 @@ export function nodeProto(spec: NodeSpec, ft: FloatType, index: number): NodePro
 
 /** Draw the values of every float tensor of a case (once, shared by both builds). */
 export function caseValues(c: OpCase, seed: number): Map<string, number[]> {
-  const rand = mulberry32(seed);
+  const rand = uniforms(seed);
   const values = new Map<string, number[]>();
   for (const t of c.tensors) {
     if (t.ints) continue;
@@ -466,7 +461,7 @@ async function checkBuild(c: OpCase, precision: Precision, values: Map<string, n
   const failures: string[] = [];
   const checks: DirectionCheck[] = [];
   try {
-    const rand = mulberry32(seed ^ 0x9e3779b9);
+    const rand = uniforms(seed ^ 0x9e3779b9);
     const w = Array.from({ length: elementCount(compiled.targetShape) }, () => 2 * rand() - 1);
     const base = await runGradients(session, compiled, built.feeds, w);
     for (const name of built.wrt) {
@@ -487,7 +482,7 @@ async function checkBuild(c: OpCase, precision: Precision, values: Map<string, n
     const subsets = built.wrt.length > 1 ? [built.wrt, ...built.wrt.map((x) => [x])] : [built.wrt];
     const directions = opts.directions ?? 2;
     for (let d = 0; d < directions; d++) {
-      const dirRand = mulberry32(seed + 7919 * (d + 1));
+      const dirRand = uniforms(seed + 7919 * (d + 1));
       const u = new Map(built.wrt.map((name) => [name, Array.from({ length: built.feeds[name]!.data.length }, () => 2 * dirRand() - 1)]));
       for (const subset of subsets) {
         const plus = { ...built.feeds };

@@ -6,13 +6,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { defaultOpset } from '../model/model.ts';
+import { summarize } from '../inspect/summary.ts';
 import { encodeNpy } from '../runtime/npy.ts';
-import type { Tensor } from '../runtime/session.ts';
 import type { ResizeMode } from '../input/image-file.ts';
 import { Explainer } from '../methods/explainer.ts';
 import { getMethod } from '../methods/registry.ts';
 import type { CommonOptions, Explanation } from '../methods/types.ts';
-import { topClasses } from '../targets/targets.ts';
+import { softmaxRows, topClasses } from '../targets/targets.ts';
 import { overlay, gradientImage } from '../viz/render.ts';
 import type { ColormapName } from '../viz/colormaps.ts';
 import type { RgbImage } from '../viz/image.ts';
@@ -46,19 +46,6 @@ export interface ExplainSummary {
   methods: { id: string; ms: number }[];
 }
 
-export function softmaxRows(scores: Tensor): Float32Array {
-  const [n, k] = [scores.dims[0]!, scores.data.length / scores.dims[0]!];
-  const out = new Float32Array(scores.data.length);
-  for (let i = 0; i < n; i++) {
-    const row = scores.data.subarray(i * k, (i + 1) * k);
-    const max = Math.max(...row);
-    let sum = 0;
-    row.forEach((v, j) => (sum += out[i * k + j] = Math.exp(v - max)));
-    for (let j = 0; j < k; j++) out[i * k + j] = out[i * k + j]! / sum;
-  }
-  return out;
-}
-
 /** Render one result: maps over the input image, attribution images on their own. */
 export function renderExplanation(e: Explanation, image: RgbImage, colormap: ColormapName, alpha: number): RgbImage {
   if (e.kind === 'map') return overlay(image, e.values, { colormap, alpha });
@@ -69,7 +56,7 @@ const labelOf = (labels: string[] | undefined, c: number) => labels?.[c] ?? `cla
 
 export async function runExplain(job: ExplainJob): Promise<ExplainSummary> {
   for (const id of job.methods) getMethod(id); // unknown names fail before any work
-  const { model, view, loaded } = await loadModelAndInputs(job.model, job.inputs, job);
+  const { model, loaded } = await loadModelAndInputs(job.model, job.inputs, job);
   mkdirSync(job.out, { recursive: true });
   const progress = new Progress();
   await using explainer = await Explainer.create(model);
@@ -120,13 +107,11 @@ export async function runExplain(job: ExplainJob): Promise<ExplainSummary> {
       cells: cells[i]!,
     });
   }
-  const parameters = (model.graph!.initializer ?? []).reduce((n, t) => n + (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1), 0);
-  const counts = new Map<string, number>();
-  for (const n of view.nodes) counts.set(n.opType, (counts.get(n.opType) ?? 0) + 1);
+  const { totals } = summarize(await explainer.specialize(loaded.tensor));
   const report: ReportData = {
     title: job.title ?? `convlens: ${basename(job.model)}`,
     generated: new Date().toISOString(),
-    model: { name: basename(job.model), inputShape: loaded.tensor.dims.slice(1), opset: defaultOpset(model), parameters, ops: [...counts].map(([op, count]) => ({ op, count })) },
+    model: { name: basename(job.model), inputShape: loaded.tensor.dims.slice(1), opset: defaultOpset(model), parameters: totals.parameters, ops: Object.entries(totals.nodes).map(([op, count]) => ({ op, count })) },
     settings: settingsOf(job),
     methods,
     inputs,

@@ -11,6 +11,7 @@
  *   not dominated by high frequencies), then optionally mixed across colours by Lucid's
  *   colour decorrelation matrix (the square root of the ImageNet colour covariance).
  */
+import { gaussianKernel } from '../viz/gaussian.ts';
 import { OptionError } from '../errors.ts';
 import type { Rng } from '../runtime/rng.ts';
 import { RealFft2 } from './fft.ts';
@@ -68,15 +69,6 @@ function decorrelation(option: boolean | undefined, fallback: boolean, channels:
   const on = option ?? (fallback && channels === 3);
   if (on && channels !== 3) throw new OptionError(`colour decorrelation needs 3 channels; this input has ${channels}: set decorrelate: false`);
   return on;
-}
-
-/** Normalized Gaussian taps for offsets -r..r, r = ceil(3 sigma). */
-export function gaussianKernel(sigma: number): Float64Array {
-  if (!(sigma > 0)) throw new OptionError(`blur sigma must be positive, not ${sigma}`);
-  const r = Math.ceil(3 * sigma);
-  const k = Float64Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const total = k.reduce((a, b) => a + b, 0);
-  return k.map((v) => v / total);
 }
 
 /** Circular separable blur of every plane, in place. */

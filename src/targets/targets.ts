@@ -61,6 +61,20 @@ export function argmaxClasses(scores: Tensor): number[] {
   });
 }
 
+/** Softmax over each row of a [N, ...] score tensor (probabilities from pre-softmax scores). */
+export function softmaxRows(scores: Tensor): Float32Array {
+  const [n, k] = [scores.dims[0]!, scores.data.length / scores.dims[0]!];
+  const out = new Float32Array(scores.data.length);
+  for (let i = 0; i < n; i++) {
+    const row = scores.data.subarray(i * k, (i + 1) * k);
+    const max = Math.max(...row);
+    let sum = 0;
+    row.forEach((v, j) => (sum += out[i * k + j] = Math.exp(v - max)));
+    for (let j = 0; j < k; j++) out[i * k + j] = out[i * k + j]! / sum;
+  }
+  return out;
+}
+
 /** The k best classes of each image, best first. */
 export function topClasses(scores: Tensor, k: number): number[][] {
   const [n, classes] = [scores.dims[0]!, scores.dims[1]!];

@@ -29,7 +29,7 @@ import { filterImages, weightLayers } from '../inspect/filters.ts';
 import { applyColormap, type ColormapName } from '../viz/colormaps.ts';
 import type { RgbImage } from '../viz/image.ts';
 import { encodePng } from '../viz/png.ts';
-import { softmaxRows } from '../cli/run-explain.ts';
+import { softmaxRows } from '../targets/targets.ts';
 import type { ActivationsResponse, ExplainResponse, ImageEntry, LayerEntry, ModelInfo, PredictResponse } from './api-types.ts';
 import { floatsToBase64, renderResult } from './render.ts';
 

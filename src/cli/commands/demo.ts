@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { methodIds } from '../../methods/registry.ts';
 import { parseList, readLabels, UsageError } from '../args.ts';
 import { runExplain } from '../run-explain.ts';
+import { printJson, wantsJson } from '../output.ts';
 
 export const bundledModelDir = fileURLToPath(new URL('../../../models/fashion-mnist/', import.meta.url));
 
@@ -38,7 +39,7 @@ export function registerDemo(program: Command): void {
         options: { target: 'auto', batchSize: 8, seed: 0 },
         title: `convlens demo: Fashion-MNIST CNN (test accuracy ${(100 * meta.testAccuracy).toFixed(1)}%)`,
       });
-      if (command.optsWithGlobals<{ json?: boolean }>().json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      if (wantsJson(command)) printJson(summary);
       else process.stdout.write(`${summary.methods.length} methods on ${summary.inputs.length} images; report: ${summary.report}\n`);
     });
 }

@@ -7,6 +7,7 @@ import { withInputOptions } from '../input-options.ts';
 import { ruleSetNames } from '../../autodiff/rulesets.ts';
 import { parseInteger, parseLayer, parseList, parseNumber, parseTarget, readLabels, UsageError } from '../args.ts';
 import { runExplain, type ExplainJob } from '../run-explain.ts';
+import { printJson, wantsJson } from '../output.ts';
 import type { CommonOptions } from '../../methods/types.ts';
 
 /** --rules picks SmoothGrad's base method. */
@@ -104,8 +105,7 @@ export function registerExplain(program: Command): void {
         options: methodOptions(flags),
       };
       const summary = await runExplain(job);
-      const json = command.optsWithGlobals<{ json?: boolean }>().json;
-      if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      if (wantsJson(command)) printJson(summary);
       else {
         for (const input of summary.inputs) {
           process.stdout.write(`${input.name}: ${input.top.slice(0, 3).map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`).join(', ')}\n`);

@@ -14,6 +14,7 @@ import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
 import { encodePng } from '../../viz/png.ts';
 import type { ResizeMode } from '../../input/image-file.ts';
 import { parseInteger, parseLayer, parseSize, UsageError } from '../args.ts';
+import { print, printJson, wantsJson } from '../output.ts';
 import { formatSummary, summarize } from '../../inspect/summary.ts';
 import { modelGraph } from '../../inspect/graph.ts';
 import { layoutGraph, renderSvg } from '../../inspect/graph-svg.ts';
@@ -22,8 +23,6 @@ import { withInputOptions } from '../input-options.ts';
 import { loadModelAndInputs } from '../load.ts';
 import { inputShape } from './inspect.ts';
 
-const json = (command: Command) => command.optsWithGlobals<{ json?: boolean }>().json === true;
-const print = (text: string) => process.stdout.write(`${text}\n`);
 const safe = (name: string) => name.replace(/[^A-Za-z0-9_.-]+/g, '_');
 const collectLayers = (v: string, prev: (string | number)[] | undefined) => [...(prev ?? []), parseLayer(v)];
 
@@ -42,7 +41,7 @@ export function registerInside(program: Command): void {
     .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
     .action(async (modelPath: string, flags: { size?: { height: number; width: number } }, command: Command) => {
       const summary = summarize(await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) }));
-      print(json(command) ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+      print(wantsJson(command) ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     });
 
   program
@@ -86,7 +85,7 @@ export function registerInside(program: Command): void {
           files.push(await writePng(flags.out, `${loaded.names[set.image]}.features.${safe(set.layer.tensor)}.png`, renderGrid(grid, { colormap: flags.colormap })));
         }
       }
-      if (json(command)) print(JSON.stringify({ files }, null, 2));
+      if (wantsJson(command)) printJson({ files });
       else files.forEach((f) => print(f));
     });
 
@@ -107,7 +106,7 @@ export function registerInside(program: Command): void {
         files.push(await writePng(flags.out, `filters.${safe(f.layer)}.png`, f.grid));
       }
       const stats = weightStats(s);
-      if (json(command)) print(JSON.stringify({ files, stats: stats.map(({ histogram: _h, ...rest }) => rest) }, null, 2));
+      if (wantsJson(command)) printJson({ files, stats: stats.map(({ histogram: _h, ...rest }) => rest) });
       else {
         files.forEach((f) => print(f));
         for (const w of stats) print(`${w.layer} (${w.op}) [${w.shape.join('x')}]: min ${w.min.toFixed(4)} max ${w.max.toFixed(4)} mean ${w.mean.toFixed(4)} std ${w.std.toFixed(4)} zeros ${(100 * w.zeros).toFixed(1)}%`);

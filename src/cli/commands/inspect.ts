@@ -7,16 +7,15 @@ import { declaredDims } from '../../runtime/specialize.ts';
 import type { ResizeMode } from '../../input/image-file.ts';
 import { withInputOptions } from '../input-options.ts';
 import { Explainer } from '../../methods/explainer.ts';
-import { topClasses } from '../../targets/targets.ts';
+import { softmaxRows, topClasses } from '../../targets/targets.ts';
 import { spatialLayers } from '../../targets/layers.ts';
 import { specializeFor } from '../../autodiff/compile.ts';
 import { check, methodFamilies } from '../../inspect/doctor.ts';
 import { parseInteger, parseSize, readLabels, UsageError } from '../args.ts';
-import { softmaxRows } from '../run-explain.ts';
+import { print, printJson, wantsJson } from '../output.ts';
+
 import { loadModelAndInputs } from '../load.ts';
 
-const json = (command: Command) => command.optsWithGlobals<{ json?: boolean }>().json === true;
-const print = (text: string) => process.stdout.write(`${text}\n`);
 
 /** The input shape to specialize at: --size or the model's declared dims (batch 1). */
 export function inputShape(modelPath: string, size?: { height: number; width: number }): number[] {
@@ -52,7 +51,7 @@ export function registerInspect(program: Command): void {
         input: loaded.names[i]!,
         top: classes.map((c) => ({ class: c, label: labels?.[c] ?? `class ${c}`, probability: p[i * k + c]!, score: scores.data[i * k + c]! })),
       }));
-      if (json(command)) print(JSON.stringify(result, null, 2));
+      if (wantsJson(command)) printJson(result);
       else for (const r of result) print(`${r.input}: ${r.top.map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
     });
 
@@ -64,7 +63,7 @@ export function registerInspect(program: Command): void {
     .action(async (modelPath: string, flags: { size?: { height: number; width: number } }, command: Command) => {
       const s = await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) });
       const layers = spatialLayers(s);
-      if (json(command)) print(JSON.stringify(layers, null, 2));
+      if (wantsJson(command)) printJson(layers);
       else for (const l of layers) print(`${String(l.index).padStart(3)}  ${l.tensor}  [${l.shape.slice(1).join('x')}]  ${l.op} (${l.node})`);
     });
 
@@ -82,8 +81,8 @@ export function registerInspect(program: Command): void {
         shape = undefined;
       }
       const report = await check(model, shape);
-      if (json(command)) {
-        print(JSON.stringify(report, null, 2));
+      if (wantsJson(command)) {
+        printJson(report);
         return;
       }
       print(`opset ${report.opset}; inputs ${report.inputs.map((i) => `${i.name} [${i.shape.map((d) => d ?? '?').join(', ')}]`).join(', ')}; outputs ${report.outputs.join(', ')}`);

@@ -3,18 +3,12 @@
  * black image; Fong & Vedaldi 2017 and Captum's tutorials a blurred one): a separable
  * Gaussian with sigma = max(H, W) / 20 over each channel, edges clamped.
  */
+import { gaussianKernel } from '../../viz/gaussian.ts';
 import type { InputGeometry } from '../context.ts';
-
-function kernel(sigma: number): Float64Array {
-  const radius = Math.max(1, Math.ceil(3 * sigma));
-  const k = Float64Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
-  const total = k.reduce((a, b) => a + b, 0);
-  return k.map((v) => v / total);
-}
 
 /** Blur one image in the model's layout (no batch dim). */
 export function gaussianBlur(x: Float32Array, g: InputGeometry, sigma = Math.max(g.height, g.width) / 20): Float32Array {
-  const k = kernel(sigma);
+  const k = gaussianKernel(sigma);
   const radius = (k.length - 1) / 2;
   const { channels: c, height: h, width: w } = g;
   const at = g.layout === 'nchw' ? (ch: number, y: number, xx: number) => (ch * h + y) * w + xx : (ch: number, y: number, xx: number) => (y * w + xx) * c + ch;
