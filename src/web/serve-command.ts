@@ -4,10 +4,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { presetNames } from '../input/presets.ts';
 import { resizeModes, type ResizeMode } from '../input/image-file.ts';
-import { parseInteger, parseSize, readLabels, UsageError } from '../cli/args.ts';
+import { parseInteger, readLabels, UsageError } from '../cli/args.ts';
 import { bundledModelDir } from '../cli/commands/demo.ts';
 import { startServer } from './server.ts';
 import type { ModelSettings } from './workspace.ts';
+import { sizeOption } from '../cli/input-options.ts';
 
 interface ServeFlags {
   port: number;
@@ -43,7 +44,7 @@ export function registerServe(program: Command): void {
     .option('--host <address>', 'address to listen on (only this machine by default)', '127.0.0.1')
     .addOption(new Option('-p, --preset <name>', "input normalization (default: the bundled model's, else imagenet for color and unit for gray models)").choices([...presetNames]))
     .addOption(new Option('--resize <mode>', 'how images are fitted to the model (default center-crop; stretch for the bundled model)').choices([...resizeModes]))
-    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
+    .addOption(sizeOption())
     .option('--labels <file>', 'class names: a JSON array or one per line')
     .option('--samples <dir>', 'a folder of sample images to offer (default: the bundled samples)')
     .addOption(new Option('--max-model-mb <n>', 'largest model upload in MB').default(1024).argParser(parseInteger('--max-model-mb', 1)))

@@ -5,8 +5,9 @@ import { resolve } from 'node:path';
 import { readModelFile } from '../../model/file.ts';
 import { serializeModel } from '../../model/model.ts';
 import { exportableMethods, exportExplainer, EXPLANATION, TARGET_CLASS } from '../../export/explainer-graph.ts';
-import { parseInteger, parseLayer, parseSize } from '../args.ts';
+import { parseInteger, parseLayer } from '../args.ts';
 import { inputShape } from './inspect.ts';
+import { sizeOption } from '../input-options.ts';
 
 export function registerCompile(program: Command): void {
   program
@@ -16,7 +17,7 @@ export function registerCompile(program: Command): void {
     .addOption(new Option('-m, --method <id>', 'method').choices([...exportableMethods]).default('grad-cam'))
     .option('-l, --layer <name>', 'layer for grad-cam (default: the last spatial layer)')
     .addOption(new Option('--batch <n>', 'batch size the graph takes').default(1).argParser(parseInteger('--batch', 1)))
-    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
+    .addOption(sizeOption())
     .requiredOption('-o, --out <file>', 'output .onnx file')
     .action(async (modelPath: string, flags: { method: string; layer?: string; batch: number; size?: { height: number; width: number }; out: string }) => {
       const shape = inputShape(modelPath, flags.size);

@@ -13,13 +13,13 @@ import { filterImages, weightLayers, weightStats } from '../../inspect/filters.t
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
 import { encodePng } from '../../viz/png.ts';
 import type { ResizeMode } from '../../input/image-file.ts';
-import { parseInteger, parseLayer, parseSize, UsageError } from '../args.ts';
+import { parseInteger, parseLayer, UsageError } from '../args.ts';
 import { print, printJson, wantsJson } from '../output.ts';
 import { formatSummary, summarize } from '../../inspect/summary.ts';
 import { modelGraph } from '../../inspect/graph.ts';
 import { layoutGraph, renderSvg } from '../../inspect/graph-svg.ts';
 import { svgToPng } from '../../inspect/graph-png.ts';
-import { withInputOptions } from '../input-options.ts';
+import { withInputOptions, sizeOption } from '../input-options.ts';
 import { loadModelAndInputs } from '../load.ts';
 import { inputShape } from './inspect.ts';
 
@@ -38,7 +38,7 @@ export function registerInside(program: Command): void {
     .command('summary')
     .description('one row per layer: output shape, parameters, multiply-accumulates, with totals')
     .argument('<model>', 'ONNX model file')
-    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
+    .addOption(sizeOption())
     .action(async (modelPath: string, flags: { size?: { height: number; width: number } }, command: Command) => {
       const summary = summarize(await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) }));
       print(wantsJson(command) ? JSON.stringify(summary, null, 2) : formatSummary(summary));
@@ -50,7 +50,7 @@ export function registerInside(program: Command): void {
     .argument('<model>', 'ONNX model file')
     .requiredOption('-o, --out <file>', 'output .svg or .png')
     .option('--expand', 'one box per ONNX node (no collapsing)')
-    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
+    .addOption(sizeOption())
     .action(async (modelPath: string, flags: { out: string; expand?: boolean; size?: { height: number; width: number } }) => {
       if (!/\.(svg|png)$/i.test(flags.out)) throw new UsageError(`--out '${flags.out}' must end in .svg or .png`);
       const s = await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) });
@@ -95,7 +95,7 @@ export function registerInside(program: Command): void {
     .argument('<model>', 'ONNX model file')
     .addOption(new Option('-l, --layer <name>', 'conv layer (node name, output tensor name or index; repeat; default: all)').argParser(collectLayers))
     .addOption(new Option('--max-tiles <n>', 'kernels shown per layer at most').default(64).argParser(parseInteger('--max-tiles', 1)))
-    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
+    .addOption(sizeOption())
     .option('-o, --out <dir>', 'output folder', 'convlens-out')
     .action(async (modelPath: string, flags: { layer?: (string | number)[]; maxTiles: number; size?: { height: number; width: number }; out: string }, command: Command) => {
       const s = await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) });

@@ -5,13 +5,13 @@ import { GraphView } from '../../model/graph-view.ts';
 import { normalizeOpset } from '../../model/opset.ts';
 import { declaredDims } from '../../runtime/specialize.ts';
 import type { ResizeMode } from '../../input/image-file.ts';
-import { withInputOptions } from '../input-options.ts';
+import { withInputOptions, sizeOption } from '../input-options.ts';
 import { Explainer } from '../../methods/explainer.ts';
 import { softmaxRows, topClasses } from '../../targets/targets.ts';
 import { spatialLayers } from '../../targets/layers.ts';
 import { specializeFor } from '../../autodiff/compile.ts';
 import { check, methodFamilies } from '../../inspect/doctor.ts';
-import { parseInteger, parseSize, readLabels, UsageError } from '../args.ts';
+import { parseInteger, readLabels, UsageError } from '../args.ts';
 import { print, printJson, wantsJson } from '../output.ts';
 
 import { loadModelAndInputs } from '../load.ts';
@@ -59,7 +59,7 @@ export function registerInspect(program: Command): void {
     .command('layers')
     .description('candidate layers for spatial methods (CAMs, feature maps), with their shapes')
     .argument('<model>', 'ONNX model file')
-    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
+    .addOption(sizeOption())
     .action(async (modelPath: string, flags: { size?: { height: number; width: number } }, command: Command) => {
       const s = await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) });
       const layers = spatialLayers(s);
@@ -71,7 +71,7 @@ export function registerInspect(program: Command): void {
     .command('doctor')
     .description('which ops a model uses and which method families it supports, and why not')
     .argument('<model>', 'ONNX model file')
-    .addOption(new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize))
+    .addOption(sizeOption())
     .action(async (modelPath: string, flags: { size?: { height: number; width: number } }, command: Command) => {
       const model = readModelFile(modelPath);
       let shape: number[] | undefined;
