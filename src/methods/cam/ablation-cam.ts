@@ -18,7 +18,7 @@ import { OptionError } from '../../errors.ts';
 import type { Tensor } from '../../runtime/session.ts';
 import { pickRows, type MethodContext } from '../context.ts';
 import type { Method, RawResult } from '../types.ts';
-import { rowImage } from '../perturbation/occlusion.ts';
+import { rowImage } from '../perturbation/base.ts';
 import { weightedSum } from './base.ts';
 
 export interface AblationCamOptions {

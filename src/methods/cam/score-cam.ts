@@ -13,7 +13,7 @@ import { OptionError } from '../../errors.ts';
 import { resizeBilinear } from '../../viz/resize.ts';
 import { minMaxNormalize } from '../../viz/normalize.ts';
 import type { Method, RawResult } from '../types.ts';
-import { applyMask, perturbedScores } from '../perturbation/occlusion.ts';
+import { applyMask, perturbedScores } from '../perturbation/base.ts';
 import { weightedSum } from './base.ts';
 
 export interface ScoreCamOptions {

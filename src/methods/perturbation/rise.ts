@@ -13,7 +13,7 @@ import { OptionError } from '../../errors.ts';
 import type { Rng } from '../../runtime/rng.ts';
 import { resizeBilinear } from '../../viz/resize.ts';
 import type { Method, RawResult } from '../types.ts';
-import { applyMask, perturbedScores } from './occlusion.ts';
+import { applyMask, perturbedScores } from './base.ts';
 
 export interface RiseOptions {
   /** Number of random masks N. */
