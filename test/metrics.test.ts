@@ -419,3 +419,35 @@ test('evaluate: one table row per metric column and method, batch equals per-ima
   await assert.rejects(evaluate(ex, images, { methods: ['grad-cam'], metrics: ['wsol'] }), /needs ground-truth boxes/);
   await assert.rejects(evaluate(ex, images, { methods: ['grad-cam'], metrics: ['nope'] }), /unknown metric 'nope'/);
 });
+
+test('convlens evaluate writes the table (JSON, CSV), SVG plots and the HTML page; a bad boxes file fails in one line', async () => {
+  const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawnSync } = await import('node:child_process');
+  const out = mkdtempSync(join(tmpdir(), 'convlens-eval-'));
+  const boxes = join(out, 'boxes.json');
+  writeFileSync(boxes, JSON.stringify({ '01-trouser': [[0, 0, 28, 28]], '08-bag': [[2, 2, 26, 26]] }));
+  const inputs = ['models/fashion-mnist/samples/01-trouser.png', 'models/fashion-mnist/samples/08-bag.png'];
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['bin/convlens.js', ...args], { encoding: 'utf8', env: { ...process.env, CONVLENS_DEBUG: '' } });
+  const r = cli('--json', 'evaluate', 'models/fashion-mnist/model.onnx', ...inputs, '--preset', 'unit', '--methods', 'grad-cam,gradient', '--metrics', 'deletion,sparseness,pointing-game,randomization', '--randomize-layers', '2', '--boxes', boxes, '-o', out);
+  assert.equal(r.status, 0, r.stderr);
+  const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { table: { metric: string; method: string; mean: number }[]; perImage: Record<string, Record<string, number[]>> };
+  const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv.length, 1 + json.table.length);
+  assert.equal(json.table.length, 2 * 5);
+  json.table.forEach((row, i) => assert.ok(csv[i + 1]!.startsWith(`${row.metric},${row.method},${row.mean},`)));
+  // The whole image is the trouser's box: a hit whatever the map.
+  assert.equal(json.perImage['grad-cam']!['pointing-game']![0], 1);
+  for (const plot of ['deletion.svg', 'randomization.svg']) assert.match(readFileSync(join(out, plot), 'utf8'), /^<svg[^>]*>[\s\S]*<path/);
+  const html = readFileSync(join(out, 'index.html'), 'utf8');
+  assert.match(html, /<td>sparseness<\/td><td>higher<\/td>/);
+  assert.equal((html.match(/<svg/g) ?? []).length, 2);
+  writeFileSync(boxes, JSON.stringify({ '01-trouser': [[0, 0, 28, 28]] }));
+  const bad = cli('evaluate', 'models/fashion-mnist/model.onnx', ...inputs, '--preset', 'unit', '--metrics', 'wsol', '--boxes', boxes, '-o', out);
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr.trim(), `convlens: boxes file '${boxes}' has no entry for input '08-bag' (entries are keyed by file name without extension)`);
+  const unknown = cli('evaluate', 'models/fashion-mnist/model.onnx', ...inputs, '--metrics', 'nope', '-o', out);
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /unknown metric 'nope'/);
+});

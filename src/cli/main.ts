@@ -10,6 +10,7 @@ import { registerDemo } from './commands/demo.ts';
 import { registerInside } from './commands/inside.ts';
 import { registerCompile } from './commands/compile.ts';
 import { registerOptvis } from './commands/optvis.ts';
+import { registerEvaluate } from './commands/evaluate.ts';
 import { registerServe } from '../web/serve-command.ts';
 
 const program = new Command('convlens')
@@ -22,6 +23,7 @@ registerExplain(program);
 registerInspect(program);
 registerInside(program);
 registerOptvis(program);
+registerEvaluate(program);
 registerCompile(program);
 registerServe(program);
 registerDemo(program);
