@@ -3,10 +3,13 @@ import { readFileSync, writeFileSync, existsSync, statSync, openSync, readSync, 
 import { dirname, resolve, isAbsolute, relative } from 'node:path';
 import type { ModelProto } from './onnx-proto.ts';
 import { ModelError, parseModel, serializeModel } from './model.ts';
+import { readTfjsModelFile } from '../import/tfjs/file.ts';
 
 export function readModelFile(path: string): ModelProto {
   if (!existsSync(path)) throw new ModelError(`model file '${path}' does not exist: check the path`);
   if (statSync(path).isDirectory()) throw new ModelError(`'${path}' is a folder, not an .onnx file`);
+  // A TF.js model.json is imported to ONNX in memory (weight shards next to it).
+  if (path.toLowerCase().endsWith('.json')) return readTfjsModelFile(path);
   const base = dirname(resolve(path));
   const external = (location: string, offset: number, length: number | undefined): Uint8Array => {
     const file = resolve(base, location);
