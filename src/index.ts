@@ -27,3 +27,4 @@ export { modelGraph } from './inspect/graph.ts';
 export { layoutGraph, renderSvg } from './inspect/graph-svg.ts';
 export { featureMaps, makeGrid, renderGrid, layerOutputs } from './inspect/feature-maps.ts';
 export { filterImages, weightStats, weightLayers } from './inspect/filters.ts';
+export * from './metrics/index.ts';

@@ -1,0 +1,21 @@
+/** The evaluation metrics: `evaluate` and every metric alone (the public API's metrics part). */
+export { evaluate, type EvaluateOptions, type EvaluationResult, type TableRow } from './evaluate.ts';
+export { metrics, metricIds, defaultMetricIds, getMetric, MetricError, type MetricInfo, type MetricOptions } from './registry.ts';
+export { saliencyMap, predictedClasses, meanStderr, type MetricInput } from './common.ts';
+export { deletion, insertion, auc, checkpoints, type CausalOptions, type CurveResult, type Substrate } from './causal.ts';
+export { gkern, riseBlur } from './rise-blur.ts';
+export { road, roadFractions, type RoadOptions, type RoadResult } from './road.ts';
+export { noisyLinearImpute } from './imputation.ts';
+export { confidenceChange, type ConfidenceOptions, type ConfidenceResult } from './confidence.ts';
+export { pointingGame, type PointingOptions } from './pointing-game.ts';
+export { energyPointingGame } from './energy-pointing-game.ts';
+export { boxFromMap, iou, wsolIou, type WsolOptions, type WsolResult } from './wsol.ts';
+export { regionMask, type Box, type Region } from './regions.ts';
+export { infidelity, type InfidelityOptions } from './infidelity.ts';
+export { maxSensitivity, type ExplainFn, type SensitivityOptions } from './max-sensitivity.ts';
+export { sparseness, gini } from './sparseness.ts';
+export { complexity, entropy } from './complexity.ts';
+export { spearman, ssim } from './similarity.ts';
+export { modelRandomization, dataRandomization, randomizableLayers, randomizeLayers, compareMaps, type RandomizationOptions, type RandomizationResult, type MapFn } from './randomization.ts';
+export { writeEvaluation } from './report/write.ts';
+export { tableCsv, tableMarkdown } from './report/html.ts';
