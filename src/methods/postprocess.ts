@@ -37,6 +37,7 @@ export function finish(
     values,
     dims: isMap ? [size.height, size.width] : result.dims,
     ...(result.extras ? { extras: result.extras } : {}),
+    ...(result.warnings?.length ? { warnings: result.warnings } : {}),
   };
 }
 

@@ -2,8 +2,9 @@
 import type { LayerRef } from '../targets/layers.ts';
 import type { Target } from '../targets/targets.ts';
 import type { MethodContext } from './context.ts';
+import type { OptionSchema } from './options.ts';
 
-export type MethodFamily = 'gradient' | 'cam' | 'perturbation';
+export type MethodFamily = 'gradient' | 'cam' | 'perturbation' | 'relevance';
 
 /** 'image': a [C, H, W] attribution image; 'map': an [H, W] heat map. */
 export type OutputKind = 'image' | 'map';
@@ -40,6 +41,8 @@ export interface Explanation {
   dims: number[];
   /** Method-specific numbers (e.g. integrated gradients' convergence delta). */
   extras?: Record<string, number>;
+  /** What the user should know about this result (e.g. a blank map and why). */
+  warnings?: string[];
 }
 
 /** One row of output before post-processing: a map at some resolution, or an image. */
@@ -49,6 +52,7 @@ export interface RawResult {
   values: Float32Array;
   dims: number[];
   extras?: Record<string, number>;
+  warnings?: string[];
 }
 
 export interface MethodInfo {
@@ -66,7 +70,7 @@ export interface MethodInfo {
 }
 
 export interface Method<O = Record<string, unknown>> extends MethodInfo {
-  /** Method-specific option defaults (the CLI and web UI list these). */
-  defaults: O;
+  /** Method-specific options (type, default, range, help): CLI flags, explorer controls, README and validation come from it. */
+  options: OptionSchema;
   run(ctx: MethodContext, options: O): Promise<RawResult[]>;
 }

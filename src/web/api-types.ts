@@ -4,6 +4,7 @@
  */
 import type { ColormapName } from '../viz/colormaps.ts';
 import type { MethodFamily, OutputKind } from '../methods/types.ts';
+import type { OptionSchema } from '../methods/options.ts';
 
 export interface ApiError {
   error: string;
@@ -18,6 +19,8 @@ export interface MethodEntry {
   paper: string;
   summary: string;
   defaults: Record<string, unknown>;
+  /** The method's option schema: the explorer renders its controls from it. */
+  options: OptionSchema;
 }
 
 export interface LayerEntry {
@@ -88,6 +91,8 @@ export interface ExplainRequest {
   method: string;
   layer?: string | number;
   target?: number | 'auto';
+  /** The method's options (GET /api/methods gives each method's schema); unknown keys are a 400. */
+  options?: Record<string, unknown>;
   colormap?: ColormapName;
   alpha?: number;
 }

@@ -14,7 +14,6 @@
  * batch (32 copies) is written: copy k gets min(A) - (k mod 32 + 1) * 1e7. On a layer with
  * negative values that scales the weights by (k mod 32 + 1), which its maps inherit.
  */
-import { OptionError } from '../../errors.ts';
 import type { Tensor } from '../../runtime/session.ts';
 import { pickRows, type MethodContext } from '../context.ts';
 import type { Method, RawResult } from '../types.ts';
@@ -71,9 +70,8 @@ export const ablationCam: Method<AblationCamOptions> = {
   relu: true,
   paper: 'Desai & Ramaswamy 2020, https://openaccess.thecvf.com/content_WACV_2020/html/Desai_Ablation-CAM_Visual_Explanations_for_Deep_Convolutional_Network_via_Gradient-free_Localization_WACV_2020_paper.html (eq. 3-4)',
   summary: 'Layer channels weighted by the fraction of the class score lost when each one is switched off.',
-  defaults: { ablation: 'zero' },
+  options: [{ name: 'ablation', type: 'choice', choices: ['zero', 'pytorch-grad-cam'], default: 'zero', help: "what an ablated channel is set to: zero (the paper) or pytorch-grad-cam's value" }],
   run: async (ctx, { ablation }): Promise<RawResult[]> => {
-    if (ablation !== 'zero' && ablation !== 'pytorch-grad-cam') throw new OptionError(`unknown ablation '${String(ablation)}' (choices: zero, pytorch-grad-cam)`);
     await ctx.fixTargets();
     const layers = ctx.layers.map((l) => l.tensor);
     const res = await ctx.run({ expose: layers }, ctx.rowImages(), undefined);

@@ -80,7 +80,7 @@ export function camMethod(info: Omit<MethodInfo, 'family' | 'output' | 'usesLaye
     output: 'map',
     usesLayers: true,
     needsGradients: true,
-    defaults: {},
+    options: [],
     run: (ctx) => gradientCams(ctx, map),
   };
 }

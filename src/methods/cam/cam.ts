@@ -57,7 +57,7 @@ export const cam: Method<Record<string, never>> = {
   relu: false,
   paper: 'Zhou et al. 2016, https://arxiv.org/abs/1512.04150 (eq. 2)',
   summary: 'The class weights of a global-average-pooling head applied to the last feature maps.',
-  defaults: {},
+  options: [],
   run: async (ctx) => {
     const heads = new Map(ctx.layers.map((l) => [l.tensor, camHead(ctx.specialized, l.tensor)]));
     return activationCams(ctx, ({ A, channels, height, width }, row, layer) => {

@@ -73,7 +73,7 @@ export const eigenCam: Method<Record<string, never>> = {
   relu: true,
   paper: 'Muhammad & Yeasin 2020, https://arxiv.org/abs/2008.00299 (eq. 5-6)',
   summary: 'First principal component of the layer activations: what the layer responds to most, for any class.',
-  defaults: {},
+  options: [],
   run: (ctx) =>
     activationCams(ctx, ({ A, channels, height, width }) => {
       const area = height * width;

@@ -27,7 +27,7 @@ function guided(id: string, camOf: Method<Record<string, never>>, paper: string)
     relu: false,
     paper,
     summary: `Guided backpropagation masked by ${camOf.id}: fine detail, only where the class evidence is.`,
-    defaults: {},
+    options: [],
     run: async (ctx): Promise<RawResult[]> => {
       const cams = await camOf.run(ctx, {});
       const rows = Array.from({ length: ctx.rows }, (_, i) => i);

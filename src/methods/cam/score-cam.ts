@@ -9,7 +9,6 @@
  * softmax over the channels of the masked inputs' raw (pre-softmax) target scores, and the
  * masks are upsampled with align_corners=True (torch.nn.UpsamplingBilinear2d).
  */
-import { OptionError } from '../../errors.ts';
 import { resizeBilinear } from '../../viz/resize.ts';
 import { minMaxNormalize } from '../../viz/normalize.ts';
 import type { Method, RawResult } from '../types.ts';
@@ -59,9 +58,8 @@ export const scoreCam: Method<ScoreCamOptions> = {
   relu: true,
   paper: 'Wang et al. 2020, https://arxiv.org/abs/1910.01279 (eq. 6-8)',
   summary: 'Layer channels weighted by how much the class confidence rises when each one masks the image.',
-  defaults: { weighting: 'confidence-increase' },
+  options: [{ name: 'weighting', type: 'choice', choices: ['channel-softmax', 'confidence-increase'], default: 'channel-softmax', help: "channel weights: a softmax of the masked inputs' scores (pytorch-grad-cam) or the paper's confidence increase" }],
   run: async (ctx, { weighting }): Promise<RawResult[]> => {
-    if (weighting !== 'confidence-increase' && weighting !== 'channel-softmax') throw new OptionError(`unknown score-cam weighting '${String(weighting)}' (choices: confidence-increase, channel-softmax)`);
     const paper = weighting === 'confidence-increase';
     await ctx.fixTargets();
     const { height: H, width: W } = ctx.geometry;

@@ -40,7 +40,7 @@ export function gradientMethod(info: Omit<MethodInfo, 'family' | 'output' | 'use
     usesLayers: false,
     needsGradients: true,
     relu: false,
-    defaults: {},
+    options: [],
     gradient: spec,
     run: async (ctx): Promise<RawResult[]> => {
       const rows = Array.from({ length: ctx.rows }, (_, i) => i);

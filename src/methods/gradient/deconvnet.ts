@@ -33,7 +33,11 @@ export class ChannelError extends ConvlensError {
 
 export const deconvnet: Method<DeconvnetOptions> = {
   ...fromScore,
-  defaults: { layer: null, channel: null, position: null },
+  options: [
+    { name: 'layer', type: 'layer', default: null, flag: 'deconv-layer', help: "project one activation of this layer instead of the class score" },
+    { name: 'channel', type: 'integer', default: null, min: 0, help: 'channel of the deconvnet layer to project (needed with a layer)' },
+    { name: 'position', type: 'integer', length: 2, default: null, min: 0, help: "[y, x] in the layer's map (default: the channel's strongest activation)" },
+  ],
   run: async (ctx, options): Promise<RawResult[]> => {
     if (options.layer === null) return fromScore.run(ctx, {});
     const [layer] = resolveLayers(ctx.specialized, [options.layer]);

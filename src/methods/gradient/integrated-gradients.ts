@@ -37,10 +37,12 @@ export const integratedGradients: Method<IntegratedGradientsOptions> = {
   relu: false,
   paper: 'Sundararajan et al. 2017, https://arxiv.org/abs/1703.01365 (eq. 1, 3)',
   summary: 'Gradients integrated along a path from a baseline to the image: attributions that add up to the score change.',
-  defaults: { steps: 64, baseline: 'zeros' },
+  options: [
+    { name: 'steps', type: 'integer', default: 64, min: 2, help: 'points on the path from the baseline to the image (trapezoid rule)' },
+    { name: 'baseline', type: 'number', choices: ['zeros', 'blur'], tensor: true, default: 'zeros', help: 'the reference input: a constant, zeros, or blur (a Gaussian blur of the image)' },
+  ],
   run: async (ctx, options): Promise<RawResult[]> => {
     const m = options.steps;
-    if (!Number.isInteger(m) || m < 2) throw new OptionError(`integrated gradients needs at least 2 steps, not ${m}`);
     await ctx.fixTargets();
     const images = ctx.rowImages();
     const per = images.data.length / ctx.rows;

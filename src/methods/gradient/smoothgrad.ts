@@ -83,7 +83,11 @@ function variant(id: string, aggregate: Aggregate, paper: string, summary: strin
     relu: false,
     paper,
     summary,
-    defaults: { base: 'gradient', samples: 25, noise: 0.15 },
+    options: [
+      { name: 'base', type: 'choice', choices: ['gradient', 'saliency', 'input-x-gradient', 'guided-backprop', 'deconvnet'], default: 'gradient', help: 'the input-gradient method to smooth' },
+      { name: 'samples', type: 'integer', default: 25, min: 1, help: 'noisy copies per image' },
+      { name: 'noise', type: 'number', default: 0.15, min: 0, help: "noise standard deviation, as a fraction of each image's value range" },
+    ],
     run: (ctx, options) => smoothed(ctx, options, aggregate),
   };
 }

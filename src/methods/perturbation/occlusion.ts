@@ -17,6 +17,7 @@ import { OptionError } from '../../errors.ts';
 import type { InputGeometry, MethodContext } from '../context.ts';
 import { gaussianBlur } from '../gradient/baseline.ts';
 import type { Method, RawResult } from '../types.ts';
+import type { OptionSchema } from '../options.ts';
 import { perturbedScores, pixelIndex, rowImage, weightedProbabilities, type PerturbedScore } from './base.ts';
 
 export interface OcclusionOptions {
@@ -55,7 +56,6 @@ function windowGrid(g: Pick<InputGeometry, 'height' | 'width'>, { window, stride
 async function occludedScores(ctx: MethodContext, row: number, options: OcclusionOptions, score: PerturbedScore): Promise<{ grid: WindowGrid; scores: Float64Array }> {
   const g = ctx.geometry;
   const grid = windowGrid(g, options);
-  if (options.baseline !== 'blur' && typeof options.baseline !== 'number') throw new OptionError(`occlusion baseline must be a number or 'blur', not ${String(options.baseline)}`);
   const at = pixelIndex(g);
   const blurred = options.baseline === 'blur' ? gaussianBlur(rowImage(ctx, row), g) : undefined;
   const constant = typeof options.baseline === 'number' ? options.baseline : 0;
@@ -75,6 +75,12 @@ async function occludedScores(ctx: MethodContext, row: number, options: Occlusio
   return { grid, scores };
 }
 
+const occlusionOptions: OptionSchema = [
+  { name: 'window', type: 'integer', default: 8, min: 1, help: 'side of the square occluding window, in pixels' },
+  { name: 'stride', type: 'integer', default: 4, min: 1, help: 'step between occluding windows, in pixels' },
+  { name: 'baseline', type: 'number', choices: ['blur'], default: 0, help: 'what the window shows: a constant or blur (a Gaussian blur of the image)' },
+];
+
 const info = {
   family: 'perturbation',
   output: 'map',
@@ -88,7 +94,7 @@ export const occlusion: Method<OcclusionOptions> = {
   ...info,
   id: 'occlusion',
   summary: 'How much the class score drops when a sliding window hides each region (Captum Occlusion).',
-  defaults: { window: 8, stride: 4, baseline: 0 },
+  options: occlusionOptions,
   run: async (ctx, options): Promise<RawResult[]> => {
     await ctx.fixTargets();
     const { height: H, width: W } = ctx.geometry;
@@ -117,7 +123,7 @@ export const occlusionProbability: Method<OcclusionOptions> = {
   ...info,
   id: 'occlusion-probability',
   summary: "The class probability with a window hiding each position (Zeiler & Fergus' figure): low where the evidence is.",
-  defaults: { window: 8, stride: 4, baseline: 0 },
+  options: occlusionOptions,
   run: async (ctx, options): Promise<RawResult[]> => {
     await ctx.fixTargets();
     const out: RawResult[] = [];

@@ -9,7 +9,6 @@
  * softmax probability of the target. The masks come from the seeded generator, the same
  * ones for every image.
  */
-import { OptionError } from '../../errors.ts';
 import type { Rng } from '../../runtime/rng.ts';
 import { resizeBilinear } from '../../viz/resize.ts';
 import type { Method, RawResult } from '../types.ts';
@@ -48,12 +47,12 @@ export const rise: Method<RiseOptions> = {
   relu: false,
   paper: 'Petsiuk et al. 2018, https://arxiv.org/abs/1806.07421 (eq. 6-8)',
   summary: 'The class probability averaged over random smooth masks, per pixel: a black-box saliency map.',
-  defaults: { masks: 2000, cells: 8, keep: 0.5 },
+  options: [
+    { name: 'masks', type: 'integer', default: 2000, min: 1, help: 'number of random masks N' },
+    { name: 'cells', type: 'integer', default: 8, min: 1, help: 'mask grid cells per side (s in the paper)' },
+    { name: 'keep', type: 'number', default: 0.5, above: 0, max: 1, help: 'probability that a mask cell is kept (p in the paper)' },
+  ],
   run: async (ctx, { masks, cells, keep }): Promise<RawResult[]> => {
-    for (const [name, v] of [['masks', masks], ['cells', cells]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new OptionError(`rise ${name} must be a positive integer, not ${v}`);
-    }
-    if (!(keep > 0 && keep <= 1)) throw new OptionError(`rise keep must be in (0, 1], not ${keep}`);
     await ctx.fixTargets();
     const { height: H, width: W } = ctx.geometry;
     const out: RawResult[] = [];
