@@ -15,6 +15,7 @@ import { resolveTargets } from '../targets/targets.ts';
 import { MethodContext, type InputGeometry } from './context.ts';
 import { finish, fuse } from './postprocess.ts';
 import { getMethod } from './registry.ts';
+import { validateOptions } from './options.ts';
 import type { CommonOptions, Explanation } from './types.ts';
 
 export class InputShapeError extends ConvlensError {
@@ -56,6 +57,7 @@ export class Explainer {
 
   async explain(images: Tensor, methodId: string, options: CommonOptions & Record<string, unknown> = {}): Promise<Explanation[]> {
     const method = getMethod(methodId);
+    const methodOptions = validateOptions(method.id, method.options, options);
     const geometry = geometryOf(images.dims);
     const s = await this.specialize(images);
     const n = images.dims[0]!;
@@ -70,7 +72,6 @@ export class Explainer {
       seed: options.seed ?? 0,
       counterfactual: options.counterfactual ?? false,
     }, target);
-    const methodOptions = { ...method.defaults, ...pickKnown(options, method.defaults) };
     const raws = await method.run(ctx, methodOptions);
     const results = raws.map((r) => finish(method, r, { image: ctx.targets.imageIndex[r.row]!, class: ctx.targets.classes[r.row] }, geometry));
     if (!options.fuse || layers.length < 2) return results;
@@ -89,9 +90,4 @@ export class Explainer {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }
-}
-
-/** The method-specific options present in `options` (unknown keys are ignored). */
-function pickKnown(options: Record<string, unknown>, defaults: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(options).filter(([k, v]) => v !== undefined && k in defaults));
 }

@@ -2,8 +2,9 @@
  * The method registry: the one list that the CLI choices, the web UI, the README table and
  * the cross-method tests all read.
  */
-import { ConvlensError } from '../errors.ts';
+import { ConvlensError, OptionError } from '../errors.ts';
 import type { Method } from './types.ts';
+import { pickOptions, validateOptions } from './options.ts';
 import { gradient, saliency, inputXGradient, guidedBackprop } from './gradient/simple.ts';
 import { deconvnet } from './gradient/deconvnet.ts';
 import { smoothable, smoothgrad, smoothgradSquared, vargrad } from './gradient/smoothgrad.ts';
@@ -63,4 +64,21 @@ export function getMethod(id: string): AnyMethod {
   const m = methods.find((x) => x.id === id);
   if (!m) throw new UnknownMethodError(`unknown method '${id}' (choices: ${methodIds.join(', ')})`);
   return m;
+}
+
+/**
+ * Method options from an untrusted source (a web request): a JSON object of the method's
+ * option names, each checked against the schema (throws OptionError), or undefined.
+ */
+export function requestOptions(id: string, value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OptionError(`'options' must be an object of ${id}'s options, got ${JSON.stringify(value)}`);
+  const method = getMethod(id);
+  validateOptions(id, method.options, value as Record<string, unknown>);
+  return pickOptions(method.options, value as Record<string, unknown>);
+}
+
+/** The part of an option set shared by several methods that method `id` takes (common options included). */
+export function optionsFor<T extends Record<string, unknown>>(id: string, options: T): Partial<T> {
+  return pickOptions(getMethod(id).options, options);
 }

@@ -4,14 +4,11 @@ import { methodIds } from '../../methods/registry.ts';
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
 import type { ResizeMode } from '../../input/image-file.ts';
 import { withInputOptions } from '../input-options.ts';
-import { ruleSetNames } from '../../autodiff/rulesets.ts';
-import { parseInteger, parseLayer, parseList, parseNumber, parseTarget, readLabels, UsageError } from '../args.ts';
+import { parseInteger, parseLayer, parseList, parseNumber, parseTarget, readLabels } from '../args.ts';
+import { addMethodFlags, methodFlagValues } from '../method-flags.ts';
 import { runExplain, type ExplainJob } from '../run-explain.ts';
 import { printJson, wantsJson } from '../output.ts';
 import type { CommonOptions } from '../../methods/types.ts';
-
-/** --rules picks SmoothGrad's base method. */
-const smoothBase = { gradient: 'gradient', guided: 'guided-backprop', deconvnet: 'deconvnet' } as const;
 
 interface Flags {
   method: string[];
@@ -29,20 +26,12 @@ interface Flags {
   alpha: number;
   batchSize: number;
   seed: number;
-  steps?: number;
-  samples?: number;
-  noise?: number;
-  window?: number;
-  stride?: number;
-  baseline?: string;
-  masks?: number;
   counterfactual?: boolean;
-  rules?: keyof typeof smoothBase;
+  /** The method flags (generated from the registry's option schemas). */
+  [flag: string]: unknown;
 }
 
 export function methodOptions(f: Flags): CommonOptions & Record<string, unknown> {
-  const baseline = f.baseline === undefined ? undefined : f.baseline === 'blur' ? 'blur' : Number(f.baseline);
-  if (typeof baseline === 'number' && !Number.isFinite(baseline)) throw new UsageError(`--baseline '${f.baseline}' is not a number or 'blur'`);
   const options: CommonOptions & Record<string, unknown> = {
     target: parseTarget(f.target),
     batchSize: f.batchSize,
@@ -50,20 +39,13 @@ export function methodOptions(f: Flags): CommonOptions & Record<string, unknown>
     ...(f.allLayers ? { targetLayers: 'all' as const } : f.layer ? { targetLayers: f.layer } : {}),
     ...(f.fuse ? { fuse: true } : {}),
     ...(f.counterfactual ? { counterfactual: true } : {}),
-    ...(f.steps !== undefined ? { steps: f.steps } : {}),
-    ...(f.samples !== undefined ? { samples: f.samples } : {}),
-    ...(f.noise !== undefined ? { noise: f.noise } : {}),
-    ...(f.window !== undefined ? { window: f.window } : {}),
-    ...(f.stride !== undefined ? { stride: f.stride } : {}),
-    ...(f.masks !== undefined ? { masks: f.masks } : {}),
-    ...(baseline !== undefined ? { baseline } : {}),
-    ...(f.rules ? { base: smoothBase[f.rules] } : {}),
+    ...methodFlagValues(f, f.method),
   };
   return options;
 }
 
 export function registerExplain(program: Command): void {
-  withInputOptions(program
+  addMethodFlags(withInputOptions(program
     .command('explain'))
     .description('explain a model\'s decisions on images (files, folders, or .npy tensors) with one or more methods')
     .argument('<model>', 'ONNX model file')
@@ -80,15 +62,7 @@ export function registerExplain(program: Command): void {
     .addOption(new Option('--alpha <a>', 'heat map opacity over the image').default(0.5).argParser(parseNumber('--alpha', 0)))
     .addOption(new Option('--batch-size <n>', 'images per onnxruntime run').default(8).argParser(parseInteger('--batch-size', 1)))
     .addOption(new Option('--seed <n>', 'seed for random methods').default(0).argParser(parseInteger('--seed', 0)))
-    .addOption(new Option('--steps <n>', 'integrated-gradients steps').argParser(parseInteger('--steps', 2)))
-    .addOption(new Option('--samples <n>', 'smoothgrad samples').argParser(parseInteger('--samples', 1)))
-    .addOption(new Option('--noise <s>', 'smoothgrad noise, as a fraction of the input range').argParser(parseNumber('--noise', 0)))
-    .addOption(new Option('--window <n>', 'occlusion window size').argParser(parseInteger('--window', 1)))
-    .addOption(new Option('--stride <n>', 'occlusion stride').argParser(parseInteger('--stride', 1)))
-    .option('--baseline <v>', 'occlusion / integrated-gradients baseline: a number or blur')
-    .addOption(new Option('--masks <n>', 'rise masks').argParser(parseInteger('--masks', 1)))
-    .option('--counterfactual', 'CAM family: explain what lowers the score')
-    .addOption(new Option('--rules <set>', 'smoothgrad: the gradient rules to smooth').choices([...ruleSetNames]))
+    .option('--counterfactual', 'explain what lowers the score (the target weights negated)'))
     .action(async (model: string, inputs: string[], flags: Flags, command: Command) => {
       const job: ExplainJob = {
         model,
