@@ -45,6 +45,12 @@ export interface CompileSpec {
   targetWeight?: 'input' | 'argmax';
   /** Inner tensors fed as graph inputs instead of computed (see inject.ts). */
   inject?: readonly string[];
+  /**
+   * What flows back from the target: the weight (gradients of sum(w * target), default), or
+   * 'weighted-target', w * target itself (relevance rule sets: the explained score is the
+   * relevance to distribute, R = f(x)).
+   */
+  seed?: 'weight' | 'weighted-target';
 }
 
 export interface CompiledGraph {
@@ -128,7 +134,8 @@ export function compileSpecialized(specialized: Specialized, spec: CompileSpec):
   const targetShape = s.shapes.get(target)!;
   if (wrt.length > 0) {
     targetWeight = spec.targetWeight === 'argmax' ? '' : TARGET_WEIGHT;
-    const seed = targetWeight || argmaxOneHot(b, target, targetShape, s.dtypes.get(target) ?? DataType.FLOAT);
+    const weight = targetWeight || argmaxOneHot(b, target, targetShape, s.dtypes.get(target) ?? DataType.FLOAT);
+    const seed = spec.seed === 'weighted-target' ? b.op('Mul', [weight, target], {}, `${target}_relevance`) : weight;
     const grads = backward(s, rules, b, target, seed, new Set(wrt));
     for (const t of wrt) {
       const contributions = grads.get(t);

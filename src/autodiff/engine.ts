@@ -9,13 +9,17 @@ import { SessionCache } from '../runtime/cache.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import { compileSpecialized, specializeFor, type CompiledGraph, type CompileSpec } from './compile.ts';
 import type { RuleSetName } from './rulesets.ts';
+import type { RuleTable } from './rule.ts';
 
 export interface EngineRequest {
   /** Tensors to differentiate with respect to. */
   wrt?: readonly string[];
   /** Inner tensors to return. */
   expose?: readonly string[];
-  rules?: RuleSetName;
+  /** A named rule set, or a table (compiled graphs are cached per table object). */
+  rules?: RuleSetName | RuleTable;
+  /** What flows back from the target (see CompileSpec.seed). */
+  seed?: 'weight' | 'weighted-target';
   output?: string;
   targetTensor?: string;
   /** 'argmax': differentiate each image's predicted class, computed in the graph. */
@@ -56,7 +60,7 @@ export class GradientEngine {
 
   /** Compile (or reuse) the graph for this shape and request. */
   async compiled(inputShape: number[] | Record<string, number[]>, request: EngineRequest) {
-    const key = JSON.stringify([inputShape, request.wrt ?? [], request.expose ?? [], request.rules ?? 'gradient', request.output ?? '', request.targetTensor ?? '', request.targetWeight ?? 'input', request.inject ?? []]);
+    const key = JSON.stringify([inputShape, request.wrt ?? [], request.expose ?? [], ruleKey(request.rules), request.seed ?? 'weight', request.output ?? '', request.targetTensor ?? '', request.targetWeight ?? 'input', request.inject ?? []]);
     return this.sessions.get(key, async () => {
       const s = await this.specialize(inputShape);
       const spec: CompileSpec = { inputShape, ...definedOnly(request) };
@@ -102,6 +106,16 @@ export class GradientEngine {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }
+}
+
+/** Rule tables have no name: each table object gets a number for the cache key. */
+const tableIds = new WeakMap<RuleTable, number>();
+let nextTableId = 0;
+function ruleKey(rules: RuleSetName | RuleTable | undefined): string {
+  if (typeof rules !== 'object') return rules ?? 'gradient';
+  let id = tableIds.get(rules);
+  if (id === undefined) tableIds.set(rules, (id = nextTableId++));
+  return `table ${id}`;
 }
 
 function definedOnly(r: EngineRequest): Omit<CompileSpec, 'inputShape'> {

@@ -21,6 +21,9 @@ import { scoreCam } from './cam/score-cam.ts';
 import { ablationCam } from './cam/ablation-cam.ts';
 import { occlusion, occlusionProbability } from './perturbation/occlusion.ts';
 import { rise } from './perturbation/rise.ts';
+import { lrp } from './relevance/lrp.ts';
+import { deepLift, deepLiftShap } from './relevance/deeplift.ts';
+import { gradientShapMethod } from './relevance/gradient-shap.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyMethod = Method<any>;
@@ -49,6 +52,10 @@ export const methods: readonly AnyMethod[] = [
   rise,
   scoreCam,
   ablationCam,
+  lrp,
+  deepLift,
+  deepLiftShap,
+  gradientShapMethod,
 ];
 
 export const methodIds = methods.map((m) => m.id);
