@@ -5,7 +5,7 @@
  */
 import { resnet50, imagenetInputShape } from './models.ts';
 import { Explainer } from '../src/methods/explainer.ts';
-import { methodIds } from '../src/methods/registry.ts';
+import { methods } from '../src/methods/registry.ts';
 import type { Tensor } from '../src/runtime/session.ts';
 import { median, peakRssMb } from './timing.ts';
 
@@ -32,7 +32,8 @@ result['forward'] = await median(() => forward(image), { repeats });
 const eight = imagenetInputShape(8);
 const batch8: Tensor = { data: new Float32Array(eight.reduce((a, b) => a * b, 1)).map((_, i) => Math.cos(i)), dims: eight };
 result['forward batch 8'] = await median(() => forward(batch8), { repeats: 3 });
-for (const id of methodIds) {
+// The relevance family has its own rows (bench/relevance-case.ts: one per LRP composite).
+for (const id of methods.filter((m) => m.family !== 'relevance').map((m) => m.id)) {
   if (once.has(id) && batch > 1) continue;
   const options = { ...benchOptions[id], target: 'auto' as const, batchSize: 8 };
   const slow = once.has(id) || ['smoothgrad', 'integrated-gradients', 'occlusion', 'occlusion-probability', 'rise', 'ablation-cam'].includes(id);

@@ -24,6 +24,7 @@ for (const [name, batch] of cases) {
 }
 const apps = !only || only === 'apps' ? (run('bench/apps-case.ts') as { result: Record<string, number> }).result : undefined;
 const methodResults = !only || only === 'methods' ? [1, 8].map((b) => run('bench/methods-case.ts', String(b)) as { batch: number; result: Record<string, number> }) : [];
+const relevanceResults = !only || only === 'relevance' ? [1, 8].map((b) => run('bench/relevance-case.ts', String(b)) as { batch: number; result: Record<string, number> }) : [];
 
 const timeRows = ['forward', 'input (default rules)', 'input, ConvTranspose + ScatterElements', 'input, flipped Conv + ScatterElements', 'input, ConvTranspose + MaxUnpool', 'last conv stage'];
 const lines: string[] = [];
@@ -62,6 +63,16 @@ if (methodResults.length > 0) {
     lines.push(`| ${id} | ${cells.join(' | ')} | ${targets[id] ?? ''} |`);
   }
   lines.push('', `Forward pass: ${methodResults.map((m) => `batch ${m.batch} ${fmt(m.result['forward']!, 1)} ms`).join(', ')}; peak RSS ${methodResults.map((m) => `${fmt(m.result['peak RSS MB']!, 0)} MB`).join(' / ')}.`, '');
+}
+if (relevanceResults.length > 0) {
+  lines.push('## Relevance methods (issue: relevance propagation)', '');
+  lines.push('ResNet-50-shaped model, 3x224x224, random weights, `target: auto`, batch size 8 inside methods (`node --import tsx bench/relevance-case.ts BATCH`). Ratio = method time / one forward pass of the same batch in the same process.', '');
+  lines.push('| method | batch 1 | batch 8 | target |', '|---|---|---|---|');
+  for (const id of Object.keys(relevanceResults[0]!.result).filter((k) => k !== 'forward' && !k.startsWith('peak'))) {
+    const cells = relevanceResults.map((m) => `${fmt(m.result[id]! / m.result['forward']!)}x (${fmt(m.result[id]!, 0)} ms)`);
+    lines.push(`| ${id} | ${cells.join(' | ')} | ${id.startsWith('lrp') ? '<= 3x' : ''} |`);
+  }
+  lines.push('');
 }
 if (apps) {
   lines.push('## Inspection, feature visualization, CLI and explorer (issues: look inside, CLI, web explorer)', '');

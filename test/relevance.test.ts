@@ -5,7 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gradientRules } from '../src/autodiff/rules/index.ts';
 import { layerRelevance, type LayerRule } from '../src/autodiff/relevance/layer.ts';
 import { epsilonRule } from '../src/autodiff/relevance/epsilon.ts';
@@ -91,6 +95,16 @@ test('alpha-beta rule (alpha 2, beta 1)', async () => {
   //   R_in[0] = 1 * (1 * 4/3 + 0) + 1 * (0 + -1 * 1/4) = 4/3 - 1/4 = 1.0833333
   //   R_in[1] = -2 * (0 * 4/3 + 0 * 2e6) + -2 * (2 * 1/4 + 3 * 1/4) = -2.5
   assertClose(await denseRule(alphaBetaRule(2, 1)), [1.0833333, -2.5], 'alpha2-beta1');
+});
+
+test('alpha-beta on a non-negative input: z- = z - z+ (one convolution fewer) gives the same relevance', async () => {
+  const rule = alphaBetaRule(2, 1);
+  const run = (nonNegative: boolean) =>
+    relevance(dense, denseInit, [1, 2], [1, 2], R_OUT, { ...gradientRules, Gemm: layerRelevance(rule, { nonNegative: () => nonNegative, box: undefined }) });
+  // x = [1, 2] >= 0: z+ = W+ x + b+ = [5.5, 6], z- = W- x + b- = [0, -2];
+  // R_in = x * (W+^T (2 R / z+) + W-^T (-R / z-)) = [1 * (1 * 2/5.5 + (-1) * (-2/-2)), 2 * (2 * 2/5.5 + 3 * 4/6)] = [-0.6363636, 5.4545454].
+  assertClose(await run(true), [-0.6363636, 5.4545454], 'complement');
+  assertClose(await run(false), [-0.6363636, 5.4545454], 'full');
 });
 
 test('z+ rule (alpha 1, beta 0) is non-negative for positive R', async () => {
@@ -309,4 +323,24 @@ test('deeplift-shap with a set of baselines is the mean of DeepLIFT over them', 
     const noise = await e.explain(x, 'deeplift-shap', { samples: 3, target: 5 });
     assert.ok(Math.abs(noise[0]!.extras!['delta']!) < 1e-3, 'summation to delta, averaged');
   });
+});
+
+test('CLI: explain -m lrp --composite epsilon --epsilon 1e-9 --raw and -m deeplift --baseline 0 --raw write the Captum values', () => {
+  const dir = fixture('reference/tiny-vgg');
+  const out = mkdtempSync(join(tmpdir(), 'convlens-relevance-'));
+  const bin = fileURLToPath(new URL('../bin/convlens.js', import.meta.url));
+  try {
+    for (const args of [['-m', 'lrp', '--composite', 'epsilon', '--epsilon', '1e-9'], ['-m', 'deeplift', '--baseline', '0']]) {
+      const r = spawnSync(process.execPath, [bin, 'explain', `${dir}/model.onnx`, `${dir}/input.npy`, ...args, '-t', '7', '--raw', '-o', out], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    for (const method of ['lrp', 'deeplift']) {
+      const got = readNpy(join(out, `input.${method}.npy`));
+      assert.deepEqual(got.dims, [3, 32, 32]);
+      const err = relativeL2(got.data, readNpy(`${dir}/ref.${method}.npy`).data);
+      assert.ok(err < 1e-3, `${method}: relative L2 ${err}`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

@@ -23,6 +23,7 @@ export function alphaBetaRule(alpha: number, beta: number): LayerRule {
   } as const;
   const negative = {
     coefficient: -beta,
+    complement: 0,
     terms: [
       { input: 'positive', weight: negativePart, bias: negativePart },
       { input: 'negative', weight: positivePart, bias: null },

@@ -39,6 +39,12 @@ export interface Term {
 export interface Group {
   coefficient: number;
   terms: readonly Term[];
+  /**
+   * When the input is non-negative, this group's z is the layer's own z minus that of
+   * group `complement` (alpha-beta: z- = z - z+, as w+ + w- = w and b+ + b- = b): one
+   * convolution fewer.
+   */
+  complement?: number;
 }
 
 export interface LayerRule {
@@ -138,6 +144,7 @@ export function layerRelevance(rule: LayerRule, facts: LayerFacts): Rule {
       return t;
     };
     const contributions: string[] = [];
+    const zOf: string[] = [];
     rule.groups.forEach((group, gi) => {
       const terms = group.terms.flatMap((term, ti) => {
         const xt = input(term.input);
@@ -148,13 +155,18 @@ export function layerRelevance(rule: LayerRule, facts: LayerFacts): Rule {
         const operands = [...node.input.slice(0, 2)];
         operands[layer.data] = xt;
         operands[layer.weight] = w.name;
-        const z = own ? node.output[0]! : cloneLayer(ctx, b ? [...operands, b.name] : operands, `z_${gi}_${ti}`);
-        return [{ term, xt, w, z }];
+        return [{ term, xt, w, own, operands, b }];
       });
       if (terms.length === 0) return;
-      let zSum = terms[0]!.z;
-      if (terms[0]!.term.sign === -1) zSum = ctx.op('Neg', [zSum], {}, `z_${gi}_neg`);
-      for (const t of terms.slice(1)) zSum = ctx.op(t.term.sign === -1 ? 'Sub' : 'Add', [zSum, t.z], {}, `z_${gi}_sum`);
+      const complement = nonNegative && group.complement !== undefined ? zOf[group.complement] : undefined;
+      let zSum: string;
+      if (complement) zSum = ctx.op('Sub', [node.output[0]!, complement], {}, `z_${gi}_complement`);
+      else {
+        const zs = terms.map((t, ti) => (t.own ? node.output[0]! : cloneLayer(ctx, t.b ? [...t.operands, t.b.name] : t.operands, `z_${gi}_${ti}`)));
+        zSum = terms[0]!.term.sign === -1 ? ctx.op('Neg', [zs[0]!], {}, `z_${gi}_neg`) : zs[0]!;
+        terms.slice(1).forEach((t, i) => (zSum = ctx.op(t.term.sign === -1 ? 'Sub' : 'Add', [zSum, zs[i + 1]!], {}, `z_${gi}_sum`)));
+      }
+      zOf[gi] = zSum;
       let s = relevanceRatio(ctx, R, zSum, rule.epsilon, `s_${gi}`);
       if (group.coefficient !== 1) s = ctx.op('Mul', [s, ctx.scalar(group.coefficient, s)], {}, `s_${gi}_scaled`);
       for (const { term, xt, w } of terms) {
