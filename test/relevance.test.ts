@@ -212,6 +212,24 @@ test('epsilon-LRP on a bias-free ReLU network: relevance sums to the target logi
   });
 });
 
+// LRP-0 (epsilon -> 0) equals gradient x input on piecewise-linear ReLU networks, biases
+// included (Ancona et al. 2018, "Towards Better Understanding of Gradient-Based Attribution
+// Methods", section 3.1): by induction R = z * dS/dz at every layer. Two independent
+// computations: the relevance rule set and the plain gradient.
+for (const name of ['tiny-vgg', 'tiny-resnet', 'fpn', 'torch-flatten']) {
+  test(`epsilon-LRP with eps 1e-9 equals input x gradient on ${name}`, async () => {
+    await withExplainer(zoo[name]!.build(), async (e) => {
+      const x = images(zoo[name]!.inputShape(2), 21);
+      const lrpMaps = await e.explain(x, 'lrp', { composite: 'epsilon', epsilon: 1e-9, target: [2, 6] });
+      const gxi = await e.explain(x, 'input-x-gradient', { target: [2, 6] });
+      lrpMaps.forEach((m, i) => {
+        const err = relativeL2(m.raw, gxi[i]!.raw);
+        assert.ok(err < 1e-3, `image ${i}: relative L2 ${err}`);
+      });
+    });
+  });
+}
+
 test('z+ relevance is non-negative (z+ on every layer, positive score)', async () => {
   const model = biasFreeNet();
   const x = images([1, 3, 16, 16], 6);
