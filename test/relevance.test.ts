@@ -362,3 +362,12 @@ test('CLI: explain -m lrp --composite epsilon --epsilon 1e-9 --raw and -m deepli
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('lrp option mistakes are OptionErrors naming the fix', async () => {
+  await withExplainer(zoo['tiny-vgg']!.build(), async (e) => {
+    const x = images([1, 3, 32, 32], 23);
+    await assert.rejects(e.explain(x, 'lrp', { composite: 'epsilon-alpha2-beta1', alpha: 2, beta: 2 }), (err: Error) => err.name === 'OptionError' && /alpha - beta = 1/.test(err.message));
+    await assert.rejects(e.explain(x, 'lrp', { composite: 'zplus' }), (err: Error) => err.name === 'OptionError' && /epsilon-plus/.test(err.message));
+    await assert.rejects(e.explain(x, 'lrp', { composite: 'epsilon-gamma-box', low: 3, high: 1 }), (err: Error) => err.name === 'OptionError' && /low must be below high/.test(err.message));
+  });
+});
