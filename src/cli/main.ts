@@ -9,6 +9,7 @@ import { registerInspect } from './commands/inspect.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerInside } from './commands/inside.ts';
 import { registerCompile } from './commands/compile.ts';
+import { registerConvert } from './commands/convert.ts';
 import { registerOptvis } from './commands/optvis.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerServe } from '../web/serve-command.ts';
@@ -25,6 +26,7 @@ registerInside(program);
 registerOptvis(program);
 registerEvaluate(program);
 registerCompile(program);
+registerConvert(program);
 registerServe(program);
 registerDemo(program);
 
