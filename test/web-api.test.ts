@@ -26,7 +26,7 @@ async function get(path: string): Promise<Response> {
   return fetch(url(path));
 }
 async function post(path: string, body: unknown, raw = false): Promise<Response> {
-  return fetch(url(path), { method: 'POST', body: raw ? (body as Uint8Array<ArrayBuffer>) : typeof body === 'string' ? body : JSON.stringify(body) });
+  return fetch(url(path), { method: 'POST', ...(raw ? {} : { headers: { 'content-type': 'application/json' } }), body: raw ? (body as Uint8Array<ArrayBuffer>) : typeof body === 'string' ? body : JSON.stringify(body) });
 }
 async function ok<T>(res: Promise<Response>): Promise<T> {
   const r = await res;
@@ -212,7 +212,7 @@ describe('explorer API', () => {
     let release!: () => void;
     const held = served.queue.run(() => new Promise<void>((r) => (release = r)));
     const aborted = new Promise<void>((resolve) => {
-      const req = request(url('/api/predict'), { method: 'POST' }, () => assert.fail('the dropped request got a response'));
+      const req = request(url('/api/predict'), { method: 'POST', headers: { 'content-type': 'application/json' } }, () => assert.fail('the dropped request got a response'));
       req.on('error', () => resolve());
       req.end(JSON.stringify({ image: 'sample-chelsea' }));
       setTimeout(() => req.destroy(), 200);

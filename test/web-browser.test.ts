@@ -82,7 +82,7 @@ test('the explorer page: predict, explain, layers, methods, activations, graph',
   const image = await page.getAttribute('.sample.selected', 'data-id');
   assert.ok(image);
   const layer = await page.inputValue('#layer');
-  const api = (await (await fetch(new URL('/api/explain', served.url), { method: 'POST', body: JSON.stringify({ image, method: 'grad-cam', layer, colormap: 'jet', alpha: 0.5 }) })).json()) as ExplainResponse;
+  const api = (await (await fetch(new URL('/api/explain', served.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image, method: 'grad-cam', layer, colormap: 'jet', alpha: 0.5 }) })).json()) as ExplainResponse;
   const expected = await decodeImage(Buffer.from(api.png, 'base64'));
   const overlay = await canvasPixels(`${done('grad-cam')} canvas`);
   const input = await canvasPixels('#input-canvas');

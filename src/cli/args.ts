@@ -28,10 +28,13 @@ export function parseLayer(text: string): LayerRef {
   return /^-?\d+$/.test(text) ? Number(text) : text;
 }
 
-export function parseNumber(name: string, min = -Infinity): (text: string) => number {
+export function parseNumber(name: string, min = -Infinity, max = Infinity): (text: string) => number {
   return (text) => {
     const v = Number(text);
-    if (!Number.isFinite(v) || v < min) throw new UsageError(`${name} '${text}' is not a number${min > -Infinity ? ` >= ${min}` : ''}`);
+    if (text.trim() === '' || !Number.isFinite(v) || v < min || v > max) {
+      const range = max < Infinity ? ` in [${min}, ${max}]` : min > -Infinity ? ` >= ${min}` : '';
+      throw new UsageError(`${name} '${text}' is not a number${range}`);
+    }
     return v;
   };
 }

@@ -29,7 +29,13 @@ export interface LoadImageOptions {
   cropFraction?: number;
   /** The name used in error messages when `source` is bytes (default 'image'). */
   name?: string;
+  /** Largest image decoded, in pixels (default 100 million, e.g. 10000 x 10000), checked from the header before decoding. */
+  maxPixels?: number;
 }
+
+export const defaultMaxPixels = 100_000_000;
+/** The largest intermediate image a resize may make: 4 million pixels (or 16 times the target when that is more). */
+const MAX_RESIZED_PIXELS = 4_000_000;
 
 export interface LoadedImage {
   /** The resized / cropped image the model sees, height x width. */
@@ -53,7 +59,8 @@ export async function loadImageForModel(source: string | Uint8Array, options: Lo
   const bytes = typeof source === 'string' ? await readImageFile(source) : source;
   if (bytes.length === 0) throw new InputError(`${name} is empty (0 bytes): re-export or re-download the image`);
 
-  const open = () => sharp(bytes, { autoOrient: true, failOn: 'error' });
+  const maxPixels = options.maxPixels ?? defaultMaxPixels;
+  const open = () => sharp(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: Math.max(1, Math.min(maxPixels, 2 ** 32 - 1)) });
   let original: { width: number; height: number };
   try {
     const meta = await open().metadata();
@@ -64,8 +71,14 @@ export async function loadImageForModel(source: string | Uint8Array, options: Lo
   if (!(original.width > 0 && original.height > 0)) {
     throw new InputError(`${name} is ${original.width}x${original.height} pixels: the image has no pixels, use a non-empty image`);
   }
+  if (original.width * original.height > maxPixels) {
+    throw new InputError(`${name} is ${original.width}x${original.height} pixels, more than the ${maxPixels / 1e6} megapixels convlens decodes: downscale it first (or raise maxPixels)`);
+  }
 
   const plan = resize === 'stretch' ? { rw: width, rh: height, left: 0, top: 0 } : centerCropPlan(original, height, width, cropFraction);
+  if (plan.rw * plan.rh > Math.max(MAX_RESIZED_PIXELS, 16 * width * height)) {
+    throw new InputError(`${name} is ${original.width}x${original.height} pixels: center-crop would first resize it to ${plan.rw}x${plan.rh}, too large for its extreme aspect ratio; crop the image or use --resize stretch`);
+  }
   let pipeline = open().flatten({ background: '#ffffff' }).toColourspace('srgb');
   if (plan.rw !== original.width || plan.rh !== original.height) {
     pipeline = pipeline.resize(plan.rw, plan.rh, { fit: 'fill', kernel: 'linear', fastShrinkOnLoad: false });
@@ -125,6 +138,7 @@ async function readImageFile(path: string): Promise<Uint8Array> {
   try {
     const s = await stat(path);
     if (s.isDirectory()) throw new InputError(`${name} is a folder, not an image file: pass the image files (or use loadInputs, which reads folders)`);
+    if (!s.isFile()) throw new InputError(`${name} is not a regular file (a pipe, socket or device): save the image to a file`);
     if (s.size === 0) throw new InputError(`${name} is empty (0 bytes): re-export or re-download the image`);
     return await readFile(path);
   } catch (e) {
@@ -138,6 +152,9 @@ async function readImageFile(path: string): Promise<Uint8Array> {
 
 function decodeError(name: string, e: unknown): InputError {
   const msg = e instanceof Error ? e.message : String(e);
+  if (/pixel limit/i.test(msg)) {
+    return new InputError(`${name} has more pixels than convlens decodes: downscale it first`);
+  }
   if (/unsupported image format/i.test(msg)) {
     return new InputError(`${name} is not an image sharp can read (${imageFormatsText}): convert it to PNG or JPEG`);
   }

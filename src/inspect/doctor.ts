@@ -12,6 +12,12 @@ import { compileSpecialized, specializeFor } from '../autodiff/compile.ts';
 import { isForbidden, NO_GRADIENT } from '../autodiff/rule.ts';
 import { ruleSets } from '../autodiff/rulesets.ts';
 import { defaultLayer } from '../targets/layers.ts';
+import { ConvlensError } from '../errors.ts';
+import { assertInputSize } from '../runtime/finite.ts';
+
+/** A reason for the report: the user-facing message, or a labelled internal error (never a bare JS message). */
+const reasonOf = (e: unknown): string =>
+  e instanceof ConvlensError ? e.message : `internal error (please report it): ${(e as Error)?.message ?? String(e)}`;
 
 export type OpStatus = 'gradient' | 'no-gradient' | 'forbidden' | 'unsupported';
 
@@ -65,9 +71,10 @@ export async function check(model: ModelProto, inputShape?: number[]): Promise<C
   }
   let s;
   try {
+    assertInputSize(shape.slice(1), `input '${inputs[0]?.name ?? 'input'}'`);
     s = await specializeFor(model, { inputShape: shape });
   } catch (e) {
-    report.families = fail((e as Error).message);
+    report.families = fail(reasonOf(e));
     return report;
   }
   const input = s.view.inputs[0]!.name;
@@ -77,7 +84,7 @@ export async function check(model: ModelProto, inputShape?: number[]): Promise<C
       f();
       report.families.push({ family, supported: true });
     } catch (e) {
-      report.families.push({ family, supported: false, reason: (e as Error).message });
+      report.families.push({ family, supported: false, reason: reasonOf(e) });
     }
   };
   attempt('forward', () => undefined);

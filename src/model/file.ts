@@ -1,30 +1,59 @@
 /** Loading and saving ONNX files in Node (external data resolved next to the file). */
-import { readFileSync, writeFileSync, existsSync, statSync, openSync, readSync, closeSync } from 'node:fs';
-import { dirname, resolve, isAbsolute, relative } from 'node:path';
+import { readFileSync, writeFileSync, statSync, openSync, readSync, closeSync, realpathSync, type Stats } from 'node:fs';
+import { dirname, resolve, isAbsolute, relative, sep } from 'node:path';
 import type { ModelProto } from './onnx-proto.ts';
 import { ModelError, parseModel, serializeModel } from './model.ts';
 import { readTfjsModelFile } from '../import/tfjs/file.ts';
 
+/** stat() of a path, undefined when it does not exist. */
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw new ModelError(`'${path}' cannot be read: ${(e as Error).message}`);
+  }
+}
+
+const inside = (base: string, file: string) => {
+  const rel = relative(base, file);
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+};
+
 export function readModelFile(path: string): ModelProto {
-  if (!existsSync(path)) throw new ModelError(`model file '${path}' does not exist: check the path`);
-  if (statSync(path).isDirectory()) throw new ModelError(`'${path}' is a folder, not an .onnx file`);
+  const st = statOf(path);
+  if (!st) throw new ModelError(`model file '${path}' does not exist: check the path`);
+  if (st.isDirectory()) throw new ModelError(`'${path}' is a folder, not an .onnx file`);
+  // A FIFO or device would block or never end: only regular files are read.
+  if (!st.isFile()) throw new ModelError(`'${path}' is not a regular file (a pipe, socket or device): save the model to a file`);
   // A TF.js model.json is imported to ONNX in memory (weight shards next to it).
   if (path.toLowerCase().endsWith('.json')) return readTfjsModelFile(path);
   const base = dirname(resolve(path));
+  const realBase = realpathSync(base);
   const external = (location: string, offset: number, length: number | undefined): Uint8Array => {
     const file = resolve(base, location);
-    const rel = relative(base, file);
-    if (isAbsolute(location) || rel.startsWith('..')) {
+    if (isAbsolute(location) || location.includes('\0') || !inside(base, file)) {
       throw new ModelError(`external data location '${location}' points outside the model's folder: refusing to read it`);
     }
-    if (!existsSync(file)) throw new ModelError(`external data file '${location}' is missing: keep it next to '${path}'`);
-    const size = statSync(file).size;
+    const fst = statOf(file);
+    if (!fst) throw new ModelError(`external data file '${location}' is missing: keep it next to '${path}'`);
+    if (!fst.isFile()) throw new ModelError(`external data '${location}' is not a regular file (a folder, pipe or device): keep the weights file next to '${path}'`);
+    // Through symlinks too: the real file must be inside the model's real folder.
+    if (!inside(realBase, realpathSync(file))) throw new ModelError(`external data location '${location}' links outside the model's folder: refusing to read it`);
+    const size = fst.size;
     const n = length ?? size - offset;
-    if (offset + n > size) throw new ModelError(`external data file '${location}' is shorter than the model says: copy it again`);
+    if (offset > size || n < 0 || offset + n > size) {
+      throw new ModelError(`external data file '${location}' has ${size} bytes, but the model reads ${length ?? 'the rest'} from offset ${offset}: the file is truncated or not the one exported with the model; copy it again`);
+    }
     const out = new Uint8Array(n);
     const fd = openSync(file, 'r');
     try {
-      readSync(fd, out, 0, n, offset);
+      let done = 0;
+      while (done < n) {
+        const got = readSync(fd, out, done, n - done, offset + done);
+        if (got === 0) throw new ModelError(`external data file '${location}' ended early: copy it again`);
+        done += got;
+      }
     } finally {
       closeSync(fd);
     }

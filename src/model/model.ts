@@ -3,8 +3,8 @@
  * that names the problem and the fix. Browser-safe: no Node-only imports (see file.ts).
  */
 import { ConvlensError } from '../errors.ts';
-import { decodeModelProto, encodeModelProto, int64ToNumber, type ModelProto } from './onnx-proto.ts';
-import { readTensorProto, makeTensorProto } from './tensor-data.ts';
+import { decodeModelProto, encodeModelProto, int64ToNumber, type ModelProto, type NodeProto, type TensorProto } from './onnx-proto.ts';
+import { checkTensorProto, readTensorProto, makeTensorProto } from './tensor-data.ts';
 
 /** The opsets of the default ONNX domain that convlens reads. */
 export const MIN_OPSET = 11;
@@ -45,8 +45,39 @@ export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model
       `${source} uses ONNX opset ${opset}; convlens reads opsets ${MIN_OPSET} to ${MAX_OPSET}: re-export with opset_version=17 (torch.onnx.export) or --opset 17 (tf2onnx), or convert it with onnx.version_converter`,
     );
   }
+  checkModelGraph(model, source);
+  checkConstants(model.graph!.node, model.graph!.initializer ?? []);
   inlineExternalData(model, options, source);
   return model;
+}
+
+/** Dims and sizes of every initializer and Constant (subgraphs included), before anything reads them. */
+function checkConstants(nodes: readonly NodeProto[], initializers: readonly TensorProto[]): void {
+  for (const t of initializers) checkTensorProto(t, `initializer '${t.name ?? ''}'`);
+  for (const node of nodes) {
+    for (const a of node.attribute ?? []) {
+      if (a.t) checkTensorProto(a.t, `the ${a.name} of node '${node.name ?? node.opType}'`);
+      for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) checkConstants(g.node ?? [], g.initializer ?? []);
+    }
+  }
+}
+
+/** An image input to feed and outputs that some node (or input) produces; what every method needs. */
+export function checkModelGraph(model: ModelProto, source: string): void {
+  const graph = model.graph;
+  if (!graph) throw new ModelError(`${source} has no graph: export it again`);
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
+  const inputs = (graph.input ?? []).filter((i) => !initializers.has(i.name));
+  if (inputs.length === 0) throw new ModelError(`${source} has no graph input (only weights): export the model with its image input`);
+  const outputs = graph.output ?? [];
+  if (outputs.length === 0) throw new ModelError(`${source} has no graph output: export the model with its score output (e.g. output_names=['logits'])`);
+  const produced = new Set<string>([...inputs.map((i) => i.name), ...initializers].filter((n): n is string => n !== undefined));
+  for (const node of graph.node) for (const o of node.output ?? []) produced.add(o);
+  for (const o of outputs) {
+    if (!o.name || !produced.has(o.name)) {
+      throw new ModelError(`${source} declares output '${o.name ?? ''}' that no node computes: the file is inconsistent; export it again`);
+    }
+  }
 }
 
 export function serializeModel(model: ModelProto): Uint8Array {

@@ -78,6 +78,37 @@ function elementInfo(dataType: number, what: string): ElementInfo {
   return info;
 }
 
+/** The largest constant convlens reads: 2^31 - 1 bytes (the limit of one JS typed array on many platforms). */
+const MAX_TENSOR_BYTES = 2 ** 31 - 1;
+
+/** Dims of a stored tensor, checked before anything is allocated: integers >= 0, a size that fits. */
+function checkedDims(dims: number[], bytes: number, what: string): number {
+  for (const d of dims) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new ConvlensError(`${what} has shape [${dims}] with an invalid dimension ${d}: the model file is corrupt; export it again`);
+  }
+  const n = elementCount(dims);
+  if (n * bytes > MAX_TENSOR_BYTES) throw new ConvlensError(`${what} has shape [${dims}] (${n} values): larger than the 2 GB convlens reads; the model file is corrupt or too large`);
+  return n;
+}
+
+/**
+ * Check a stored tensor's dims and data size without decoding it (so that a corrupt file
+ * fails with its tensor named before onnxruntime or an allocation sees it).
+ */
+export function checkTensorProto(t: TensorProto, what = `tensor '${t.name ?? ''}'`): void {
+  const dims = (t.dims ?? []).map((d: Int64) => int64ToNumber(d));
+  const info = elements[t.dataType ?? 0];
+  if (!info) return; // element types convlens does not read are left to onnxruntime
+  const n = checkedDims(dims, info.bytes, what);
+  if (t.dataLocation === 1) return;
+  if (t.rawData && t.rawData.length > 0) {
+    if (t.rawData.length !== n * info.bytes) throw new ConvlensError(`${what} holds ${t.rawData.length} bytes, but its shape [${dims}] needs ${n * info.bytes}: the model file is corrupt`);
+    return;
+  }
+  const len = Math.max(t.floatData?.length ?? 0, t.doubleData?.length ?? 0, t.int64Data?.length ?? 0, t.uint64Data?.length ?? 0, t.int32Data?.length ?? 0);
+  if (len !== n) throw new ConvlensError(`${what} holds ${len} values, but its shape [${dims}] needs ${n}: the model file is corrupt`);
+}
+
 /**
  * Decode a TensorProto's values. `external` resolves external-data initializers
  * (location, offset, length) to bytes.
@@ -90,13 +121,21 @@ export function readTensorProto(
   const dataType = t.dataType ?? 0;
   const what = `tensor '${t.name ?? ''}'`;
   const info = elementInfo(dataType, what);
-  const n = elementCount(dims);
+  const n = checkedDims(dims, info.bytes, what);
   let raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   if (t.dataLocation === 1) {
     if (!external) throw new ConvlensError(`${what} is stored as external data, but the model was loaded from bytes: load it from its file path`);
     const kv = Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value]));
     if (!kv['location']) throw new ConvlensError(`${what} has external data without a location`);
-    raw = external(kv['location'], Number(kv['offset'] ?? 0), kv['length'] !== undefined ? Number(kv['length']) : undefined);
+    const offset = Number(kv['offset'] ?? 0);
+    const length = kv['length'] !== undefined ? Number(kv['length']) : undefined;
+    if (!Number.isSafeInteger(offset) || offset < 0 || (length !== undefined && (!Number.isSafeInteger(length) || length < 0))) {
+      throw new ConvlensError(`${what} has external data at offset '${kv['offset']}' length '${kv['length']}': not byte counts; the model file is corrupt`);
+    }
+    if (length !== undefined && length !== n * info.bytes) {
+      throw new ConvlensError(`${what} has ${length} bytes of external data, but its shape [${dims}] needs ${n * info.bytes}: the model file is corrupt`);
+    }
+    raw = external(kv['location'], offset, length ?? n * info.bytes);
   }
   if (raw) {
     if (raw.length !== n * info.bytes) {

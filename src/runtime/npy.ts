@@ -8,6 +8,9 @@ import type { Tensor } from './session.ts';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+/** 2^29 float32 values (2 GB): more than any input batch. */
+const MAX_ELEMENTS = 2 ** 29;
+
 export class NpyError extends ConvlensError {
   override name = 'NpyError';
 }
@@ -15,17 +18,23 @@ export class NpyError extends ConvlensError {
 export function parseNpy(bytes: Uint8Array): Tensor {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new NpyError('not a .npy file (bad magic): save it with numpy.save');
   const major = bytes[6]!;
+  if (major < 1 || major > 3) throw new NpyError(`.npy format version ${major} is not one convlens reads (1, 2 or 3): save it with numpy.save`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (major > 1 && bytes.length < 12) throw new NpyError('.npy is truncated inside its header: save it again');
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
+  if (start + headerLen > bytes.length) throw new NpyError(`.npy header says ${headerLen} bytes but the file has ${bytes.length - start} after the preamble: the file is truncated`);
   const header = new TextDecoder().decode(bytes.subarray(start, start + headerLen));
   const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new NpyError('.npy header is malformed');
   if (fortran === 'True') throw new NpyError('.npy is in Fortran order: save a C-contiguous array (numpy.ascontiguousarray)');
-  const dims = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (parts.some((p) => !/^\d+L?$/.test(p))) throw new NpyError(`.npy header has shape (${shapeText.slice(0, 80)}): dimensions must be non-negative integers; the file is corrupt`);
+  const dims = parts.map((p) => Number.parseInt(p, 10));
   const n = dims.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(n) || n > MAX_ELEMENTS) throw new NpyError(`.npy shape [${dims}] has ${n} values, more than the ${MAX_ELEMENTS} convlens reads: the file is corrupt or too large`);
   const offset = start + headerLen;
   const width = descr === '<f4' ? 4 : descr === '<f8' ? 8 : 0;
   if (!width) throw new NpyError(`.npy holds '${descr}'; convlens reads float32 ('<f4') or float64 ('<f8')`);

@@ -8,6 +8,7 @@ import { ortBackend, type OrtBackend } from './ort.ts';
 import type { ModelProto } from '../model/onnx-proto.ts';
 import { serializeModel } from '../model/model.ts';
 import type { TypedArray } from '../model/tensor-data.ts';
+import { ConvlensError } from '../errors.ts';
 
 export interface Tensor {
   data: Float32Array;
@@ -30,8 +31,33 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
-export class RuntimeError extends Error {
+/**
+ * onnxruntime could not load or run a model. A ConvlensError: what fails is the user's
+ * model (an op it cannot run, a shape it was not exported for), and the message says what.
+ */
+export class RuntimeError extends ConvlensError {
   override name = 'RuntimeError';
+}
+
+/** Called around every onnxruntime call (the CLI installs a time limit, see watchdog.ts). */
+export interface RunGuard {
+  arm(): void;
+  disarm(): void;
+}
+
+let runGuard: RunGuard | undefined;
+
+/** Install (or remove, with undefined) the guard around every session's runs. */
+export function setRunGuard(guard: RunGuard | undefined): void {
+  runGuard = guard;
+}
+
+/** ORT's message, one line, with the failing node named when ORT gives it. */
+function ortMessage(e: unknown): string {
+  const text = String((e as Error)?.message ?? e);
+  const line = firstLine(e);
+  const node = /node(?:\s+name)?[:\s]+['"(]?([^'")\s,]+)/i.exec(text)?.[1];
+  return node && !line.includes(node) ? `${line} (node '${node}')` : line;
 }
 
 export class Session {
@@ -46,6 +72,7 @@ export class Session {
   static async create(model: ModelProto | Uint8Array, options: SessionOptions = {}): Promise<Session> {
     const bytes = model instanceof Uint8Array ? model : serializeModel(model);
     const ort = await ortBackend();
+    runGuard?.arm();
     try {
       const inner = await ort.InferenceSession.create(bytes, {
         graphOptimizationLevel: options.optimization ?? 'all',
@@ -57,7 +84,9 @@ export class Session {
       });
       return new Session(ort, inner, inner.inputNames, inner.outputNames);
     } catch (e) {
-      throw new RuntimeError(`onnxruntime could not load the model: ${firstLine(e)}`);
+      throw new RuntimeError(`onnxruntime could not load the model: ${ortMessage(e)}`);
+    } finally {
+      runGuard?.disarm();
     }
   }
 
@@ -70,10 +99,13 @@ export class Session {
       ortFeeds[name] = new this.ort.Tensor(type as 'float32', t.data as Float32Array, t.dims);
     }
     let result: InferenceSession.ReturnType;
+    runGuard?.arm();
     try {
       result = outputs ? await this.inner.run(ortFeeds, [...outputs]) : await this.inner.run(ortFeeds);
     } catch (e) {
-      throw new RuntimeError(`onnxruntime failed to run the model: ${firstLine(e)}`);
+      throw new RuntimeError(`onnxruntime failed to run the model: ${ortMessage(e)}`);
+    } finally {
+      runGuard?.disarm();
     }
     const out: Record<string, AnyTensor> = {};
     for (const [name, t] of Object.entries(result)) {
