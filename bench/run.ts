@@ -24,6 +24,7 @@ for (const [name, batch] of cases) {
 }
 const apps = !only || only === 'apps' ? (run('bench/apps-case.ts') as { result: Record<string, number> }).result : undefined;
 const methodResults = !only || only === 'methods' ? [1, 8].map((b) => run('bench/methods-case.ts', String(b)) as { batch: number; result: Record<string, number> }) : [];
+const metricResults = !only || only === 'metrics' ? (run('bench/metrics-case.ts') as { result: Record<string, number> }).result : undefined;
 const relevanceResults = !only || only === 'relevance' ? [1, 8].map((b) => run('bench/relevance-case.ts', String(b)) as { batch: number; result: Record<string, number> }) : [];
 
 const timeRows = ['forward', 'input (default rules)', 'input, ConvTranspose + ScatterElements', 'input, flipped Conv + ScatterElements', 'input, ConvTranspose + MaxUnpool', 'last conv stage'];
@@ -73,6 +74,16 @@ if (relevanceResults.length > 0) {
     lines.push(`| ${id} | ${cells.join(' | ')} | ${id.startsWith('lrp') ? '<= 3x' : ''} |`);
   }
   lines.push('');
+}
+if (metricResults) {
+  lines.push('## Evaluation metrics (issue: measure the explanations)', '');
+  lines.push('ResNet-50-shaped model, 3x224x224, random weights, one image, its Grad-CAM map (`node --import tsx bench/metrics-case.ts`). Ratio = metric time / the time of the same rows as plain inference in batches of 8, measured just before it in the same process.', '');
+  lines.push('| metric | rows (forward passes) | time | inference of the rows | ratio | target |', '|---|---|---|---|---|---|');
+  for (const key of Object.keys(metricResults).filter((k) => k.endsWith(' / forward'))) {
+    const m = key.slice(0, -' / forward'.length);
+    lines.push(`| ${m} | ${metricResults[`${m} rows`]} | ${fmt(metricResults[`${m} ms`]!, 0)} ms | ${fmt(metricResults[`${m} inference ms`]!, 0)} ms | ${fmt(metricResults[key]!)}x | <= 1.2x |`);
+  }
+  lines.push('', `Peak RSS ${fmt(metricResults['peak RSS MB']!, 0)} MB.`, '');
 }
 if (apps) {
   lines.push('## Inspection, feature visualization, CLI and explorer (issues: look inside, CLI, web explorer)', '');
