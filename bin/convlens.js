@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly (tsx's loader), so the repo needs no build step.
-import { register } from 'tsx/esm/api';
+// The installed package runs the compiled CLI (dist/). A checkout of the repository, which
+// has the TypeScript sources and its dev dependencies, runs the sources through tsx's
+// loader instead, so tests and scripts never see a stale build.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/cli/main.js');
+}
