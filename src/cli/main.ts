@@ -4,9 +4,14 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ConvlensError } from '../errors.ts';
+import { setRunGuard } from '../runtime/session.ts';
+import { watchdog } from '../runtime/watchdog.ts';
+import { defaultMaxInputElements, setMaxInputElements } from '../runtime/finite.ts';
+import { systemError } from './system-errors.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerAnnotate } from './commands/annotate.ts';
 import { registerInside } from './commands/inside.ts';
 import { registerCompile } from './commands/compile.ts';
 import { registerConvert } from './commands/convert.ts';
@@ -17,9 +22,25 @@ import { registerServe } from '../web/serve-command.ts';
 const program = new Command('convlens')
   .description('Why does a CNN decide what it decides? Attribution maps, CAMs and inspection for any ONNX CNN.')
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
+  // Usage errors in one line: 'convlens: <problem> (run with --help for usage)'.
+  .configureOutput({ outputError: (text, write) => write(`convlens: ${text.replace(/^error: /, '').trim()} (run with --help for usage)\n`) })
   .exitOverride();
 program.addOption(new Option('--json', 'machine-readable output where a command prints results'));
+program.addOption(new Option('--time-limit <s>', 'longest one model evaluation may run, in seconds (a model with long loops is stopped)').default(120).argParser((v: string) => {
+  const s = Number(v);
+  if (!(s > 0 && Number.isFinite(s))) throw new ConvlensError(`--time-limit '${v}' is not a positive number of seconds`);
+  return s;
+}));
+program.addOption(new Option('--max-input-elements <n>', 'largest model input per image, in values (C x H x W), evaluated without complaint').default(defaultMaxInputElements).argParser((v: string) => {
+  const n = Number(v);
+  if (!(Number.isSafeInteger(n) && n > 0)) throw new ConvlensError(`--max-input-elements '${v}' is not a positive integer`);
+  return n;
+}));
+program.hook('preAction', (_program, command) => {
+  const { timeLimit: seconds, maxInputElements } = command.optsWithGlobals<{ timeLimit: number; maxInputElements: number }>();
+  setMaxInputElements(maxInputElements);
+  setRunGuard(watchdog(seconds * 1000, `convlens: a model evaluation ran past the time limit of ${seconds} s and was stopped (a model with very long loops, or too large an input for this machine): raise it with --time-limit SECONDS`));
+});
 registerExplain(program);
 registerInspect(program);
 registerInside(program);
@@ -29,6 +50,7 @@ registerCompile(program);
 registerConvert(program);
 registerServe(program);
 registerDemo(program);
+registerAnnotate(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -36,9 +58,9 @@ try {
   if (e instanceof CommanderError) {
     // Help and version exit 0; usage errors were already printed by commander.
     process.exitCode = e.exitCode === 0 ? 0 : 1;
-  } else if (e instanceof ConvlensError) {
-    process.stderr.write(`convlens: ${e.message}\n`);
-    if (process.env['CONVLENS_DEBUG']) process.stderr.write(`${e.stack}\n`);
+  } else if (e instanceof ConvlensError || systemError(e)) {
+    process.stderr.write(`convlens: ${e instanceof ConvlensError ? e.message : systemError(e)!}\n`);
+    if (process.env['CONVLENS_DEBUG']) process.stderr.write(`${(e as Error).stack}\n`);
     process.exitCode = 1;
   } else {
     process.stderr.write(`convlens: internal error: ${(e as Error)?.message ?? e}\n`);

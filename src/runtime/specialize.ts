@@ -153,7 +153,7 @@ async function probeAndFold(m: ModelProto, view: GraphView, inputShapes: Record<
   }
   let result: Record<string, AnyTensor>;
   const session = await Session.create(probe, { optimization: 'disabled', intraOpThreads: 1 }).catch((e: unknown) => {
-    throw new ModelError(`onnxruntime cannot load the model: ${firstLine(e)}`);
+    throw new ModelError(firstLine(e).startsWith('onnxruntime could not load the model') ? firstLine(e) : `onnxruntime cannot load the model: ${firstLine(e)}`);
   });
   try {
     result = await session.run(feeds).catch((e: unknown) => {

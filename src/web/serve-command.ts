@@ -48,7 +48,9 @@ export function registerServe(program: Command): void {
     .option('--labels <file>', 'class names: a JSON array or one per line')
     .option('--samples <dir>', 'a folder of sample images to offer (default: the bundled samples)')
     .addOption(new Option('--max-model-mb <n>', 'largest model upload in MB').default(1024).argParser(parseInteger('--max-model-mb', 1)))
-    .action(async (modelPath: string | undefined, flags: ServeFlags) => {
+    .action(async (modelPath: string | undefined, flags: ServeFlags, command: Command) => {
+      // The global --time-limit: here the budget of one request's model evaluation (the run is stopped, the server stays up).
+      const timeLimit = command.optsWithGlobals<{ timeLimit?: number }>().timeLimit ?? 120;
       const bundled = bundledModel();
       if (modelPath === undefined && !bundled) throw new UsageError(`the bundled model is missing (${join(bundledModelDir, 'model.onnx')}): give a model file, e.g. convlens serve model.onnx`);
       if (modelPath !== undefined && !existsSync(modelPath)) throw new UsageError(`model file '${modelPath}' does not exist`);
@@ -66,6 +68,7 @@ export function registerServe(program: Command): void {
         host: flags.host,
         port: flags.port,
         limits: { model: flags.maxModelMb * 1024 * 1024 },
+        timeBudgetMs: timeLimit * 1000,
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(`convlens explorer: ${served.url}  (Ctrl+C to stop)\n`);

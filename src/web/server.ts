@@ -1,21 +1,32 @@
 /**
  * The explorer's HTTP server (node:http, no framework): the built single-page app from
- * web/dist and the JSON API documented in API.md. Heavy work goes through a queue of one;
- * a bad request gets a 4xx with `{error}` and never stops the server.
+ * web/dist and the JSON API documented in API.md. Heavy work goes through a queue of one
+ * and runs in a child process with a time budget (isolated-workspace.ts), so the server
+ * stays responsive and killable whatever the model does; a bad request gets a 4xx with
+ * `{error}` and never stops the server.
+ *
+ * Browser-facing defenses: only Host headers naming this machine or the bound host are
+ * served (DNS rebinding), state-changing requests from another origin are refused and
+ * JSON bodies must be sent as application/json (CSRF: a page elsewhere cannot post a
+ * "simple" text/plain request), every response forbids framing and sniffing and carries a
+ * Content-Security-Policy, and slow clients are cut off by header and request timeouts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConvlensError } from '../errors.ts';
-import { methods } from '../methods/registry.ts';
+import { methods, requestOptions } from '../methods/registry.ts';
+import { defaultsOf } from '../methods/options.ts';
 import { imageExtensions } from '../input/load-input.ts';
 import { resizeModes, type ResizeMode } from '../input/image-file.ts';
 import { isPresetName } from '../input/presets.ts';
 import { colormapNames, type ColormapName } from '../viz/colormaps.ts';
 import type { MethodEntry, SampleEntry, StatusResponse } from './api-types.ts';
 import { JobQueue, QueueAbortError } from './queue.ts';
-import { NotFoundError, Workspace, type ModelSettings } from './workspace.ts';
+import { NotFoundError, type ModelSettings } from './workspace.ts';
+import { defaultTimeBudgetMs, IsolatedWorkspace, TimeBudgetError, WorkerCrashError } from './isolated-workspace.ts';
 
 export const defaultStaticDir = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -31,13 +42,19 @@ export interface ServeOptions {
   staticDir?: string;
   /** Body size limits in bytes. */
   limits?: { model?: number; image?: number; json?: number };
+  /** Time budget of one model evaluation in ms (default 120 s): past it the run is stopped (HTTP 503). */
+  timeBudgetMs?: number;
+  /** Socket timeouts in ms: all headers received (default 20 s), the whole request (default 10 min). */
+  timeouts?: { headers?: number; request?: number };
+  /** More host names the server answers to (besides localhost, 127.0.0.1, [::1] and the bound host). */
+  allowedHosts?: readonly string[];
   log?: (line: string) => void;
 }
 
 export interface ExplorerServer {
   url: string;
   server: Server;
-  workspace: Workspace;
+  workspace: IsolatedWorkspace;
   queue: JobQueue;
   close(): Promise<void>;
 }
@@ -72,9 +89,20 @@ const CONTENT_TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/** The app's own scripts, styles (inline style attributes too), images from the API and data: URLs; no framing. */
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const SECURITY_HEADERS = {
+  'content-security-policy': CSP,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
 function send(res: ServerResponse, status: number, body: string | Uint8Array, type: string, extra: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...SECURITY_HEADERS, ...extra });
   res.end(body);
 }
 
@@ -114,6 +142,11 @@ function formatBytes(n: number): string {
 type Json = Record<string, unknown>;
 
 async function readJson(req: IncomingMessage, limit: number): Promise<Json> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/json') {
+    req.resume();
+    throw new HttpError(415, `the body must be sent with content-type application/json, got ${type ? `'${type}'` : 'none'}`);
+  }
   const text = new TextDecoder().decode(await readBody(req, limit, 'the JSON body'));
   let value: unknown;
   try {
@@ -191,15 +224,62 @@ function modelSettings(query: URLSearchParams): ModelSettings {
   return settings;
 }
 
+/** A path segment of the URL, percent-decoded (400 when the encoding is malformed). */
+function decodeSegment(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new HttpError(400, `malformed percent-encoding in '${text}': encode the name with encodeURIComponent`);
+  }
+}
+
+/** The request target as a URL; 400 for anything but an origin-form path ('/...'). */
+function requestUrl(raw: string | undefined): URL {
+  const target = raw ?? '/';
+  if (!target.startsWith('/') || target.startsWith('//')) throw new HttpError(400, `malformed request target '${target.slice(0, 100)}': expected a path starting with one '/'`);
+  try {
+    // Prefixed, never resolved against: '//host:port' stays a path, not an authority.
+    return new URL(`http://localhost${target}`);
+  } catch {
+    throw new HttpError(400, `malformed request target '${target.slice(0, 100)}'`);
+  }
+}
+
+/** The host name of a Host header or an Origin's host part ('[::1]:8080' -> '[::1]'); undefined when malformed. */
+export function hostName(hostAndPort: string): string | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]/@\s]+)(?::(\d{1,5}))?$/.exec(hostAndPort.trim());
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+/** Names this server answers to: loopback names, the bound host, and, when bound to every interface, this machine's addresses. */
+function allowedHostNames(host: string, extra: readonly string[]): Set<string> {
+  const names = new Set(['localhost', '127.0.0.1', '[::1]', ...extra.map((h) => h.toLowerCase())]);
+  const bracket = (a: string) => (a.includes(':') ? `[${a}]` : a).toLowerCase();
+  names.add(bracket(host));
+  if (host === '0.0.0.0' || host === '::') {
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) names.add(bracket(a.address));
+  }
+  return names;
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 // ---- the server -----------------------------------------------------------------------
 
 export async function startServer(options: ServeOptions): Promise<ExplorerServer> {
   const limits = { ...defaultLimits, ...options.limits };
   const staticRoot = resolve(options.staticDir ?? defaultStaticDir);
   const log = options.log ?? (() => {});
-  const workspace = new Workspace();
+  const workspace = new IsolatedWorkspace(options.timeBudgetMs ?? defaultTimeBudgetMs);
   const queue = new JobQueue();
-  await workspace.loadModel(options.model.bytes, options.model.settings);
+  const host = options.host ?? '127.0.0.1';
+  const allowedHosts = allowedHostNames(host, options.allowedHosts ?? []);
+  try {
+    await workspace.loadModel(options.model.bytes, options.model.settings);
+  } catch (e) {
+    await workspace.release();
+    throw e;
+  }
 
   // Samples: a fixed list made at start; requests name an entry of it, never a path.
   const samples = new Map<string, SampleEntry>();
@@ -219,7 +299,8 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
     needsGradients: m.needsGradients,
     paper: m.paper,
     summary: m.summary,
-    defaults: m.defaults as Record<string, unknown>,
+    defaults: defaultsOf(m.options),
+    options: m.options,
   }));
 
   /** Run heavy work through the queue; dropped when the client disconnects while it waits. */
@@ -252,12 +333,13 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
       const body = await readJson(req, limits.json);
       const labels = body['labels'];
       if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw new HttpError(400, "'labels' must be an array of strings");
-      return sendJson(res, workspace.setLabels(labels as string[]));
+      return sendJson(res, await workspace.setLabels(labels as string[]));
     }
     if (route === 'GET /api/samples') return sendJson(res, [...samples.values()]);
     if (sample && method === 'GET') {
-      const entry = samples.get(decodeURIComponent(sample[1]!));
-      if (!entry) throw new HttpError(404, `unknown sample '${decodeURIComponent(sample[1]!)}'; GET /api/samples lists them`);
+      const name = decodeSegment(sample[1]!);
+      const entry = samples.get(name);
+      if (!entry) throw new HttpError(404, `unknown sample '${name}'; GET /api/samples lists them`);
       return send(res, 200, await workspace.imagePng(entry.id), 'image/png');
     }
     if (route === 'POST /api/images') {
@@ -283,7 +365,8 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
       const layer = layerRef(body);
       const t = target(body);
       if (!methods.some((m) => m.id === request.method)) throw new HttpError(400, `unknown method '${request.method}': GET /api/methods lists them`);
-      return sendJson(res, await queued(req, res, () => workspace.explain({ ...request, ...(layer !== undefined ? { layer } : {}), ...(t !== undefined ? { target: t } : {}) })));
+      const options = requestOptions(request.method, body['options']);
+      return sendJson(res, await queued(req, res, () => workspace.explain({ ...request, ...(layer !== undefined ? { layer } : {}), ...(t !== undefined ? { target: t } : {}), ...(options ? { options } : {}) })));
     }
     if (route === 'POST /api/activations') {
       const body = await readJson(req, limits.json);
@@ -293,7 +376,7 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
       const limit = num(body, 'limit', 1, 1024, true) ?? 64;
       return sendJson(res, await queued(req, res, () => workspace.activations(id, layer, limit)));
     }
-    if (route === 'GET /api/graph') return send(res, 200, workspace.graph(), 'image/svg+xml');
+    if (route === 'GET /api/graph') return send(res, 200, await workspace.graph(), 'image/svg+xml');
     if (route === 'GET /api/filters') {
       const layer = url.searchParams.get('layer');
       if (!layer) throw new HttpError(400, "the query parameter 'layer' is missing (a conv layer's node name; GET /api/model lists them as filterLayers)");
@@ -329,29 +412,69 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
     send(res, 200, req.method === 'HEAD' ? new Uint8Array() : body, CONTENT_TYPES[extname(target).toLowerCase()] ?? 'application/octet-stream');
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  /** Who may ask: a Host naming this server (DNS rebinding), and for changes no other Origin (CSRF). */
+  function checkCaller(req: IncomingMessage): void {
+    const hostHeader = req.headers.host;
+    const name = hostHeader === undefined ? undefined : hostName(hostHeader);
+    if (name === undefined || !allowedHosts.has(name)) {
+      throw new HttpError(hostHeader === undefined ? 400 : 403, `the Host header ${hostHeader === undefined ? 'is missing' : `'${hostHeader.slice(0, 100)}' is not this server`}: open the explorer at http://localhost:<port>/ (or start it with --host NAME for another name)`);
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && STATE_CHANGING.has(req.method ?? '')) {
+      const m = /^https?:\/\/([^/]+)$/.exec(origin);
+      const originHost = m ? hostName(m[1]!) : undefined;
+      if (originHost === undefined || !allowedHosts.has(originHost)) throw new HttpError(403, `requests from origin '${origin.slice(0, 100)}' are refused: use the explorer's own page`);
+    }
+  }
+
+  function fail(req: IncomingMessage, res: ServerResponse, path: string, e: unknown): void {
+    if (e instanceof QueueAbortError) return void res.destroy();
+    const status = e instanceof HttpError ? e.status : e instanceof NotFoundError ? 404 : e instanceof ConvlensError ? 400 : e instanceof TimeBudgetError ? 503 : 500;
+    const message = status === 500 && !(e instanceof WorkerCrashError) ? `internal error: ${(e as Error)?.message ?? String(e)}` : (e as Error).message;
+    if (status === 500) log(`${req.method} ${path}: ${(e as Error)?.stack ?? String(e)}`);
+    // After an error the rest of a request body may be unread: close rather than reuse the connection.
+    const close = status === 413 || status === 415 || !req.complete;
+    send(res, status, JSON.stringify({ error: message }), 'application/json; charset=utf-8', close ? { connection: 'close' } : {});
+    if (close) req.resume();
+  }
+
+  const server = createServer({ connectionsCheckingInterval: Math.min(30_000, Math.max(100, (options.timeouts?.headers ?? 20_000) / 4)) }, (req, res) => {
     const started = performance.now();
-    const handle = url.pathname.startsWith('/api/') ? api(req, res, url) : staticFile(req, res, url);
+    let path = (req.url ?? '/').slice(0, 200);
+    let handle: Promise<void>;
+    try {
+      const url = requestUrl(req.url);
+      path = url.pathname;
+      checkCaller(req);
+      handle = url.pathname.startsWith('/api/') ? api(req, res, url) : staticFile(req, res, url);
+    } catch (e) {
+      handle = Promise.reject(e);
+    }
     handle
-      .catch((e: unknown) => {
-        if (e instanceof QueueAbortError) return res.destroy();
-        const status = e instanceof HttpError ? e.status : e instanceof NotFoundError ? 404 : e instanceof ConvlensError ? 400 : 500;
-        const message = status === 500 ? `internal error: ${(e as Error)?.message ?? String(e)}` : (e as Error).message;
-        if (status === 500) log(`${req.method} ${url.pathname}: ${(e as Error)?.stack ?? String(e)}`);
-        send(res, status, JSON.stringify({ error: message }), 'application/json; charset=utf-8', status === 413 ? { connection: 'close' } : {});
-      })
+      .catch((e: unknown) => fail(req, res, path, e))
+      .catch((e: unknown) => log(`${req.method} ${path}: ${(e as Error)?.stack ?? String(e)}`))
       .finally(() => {
-        if (url.pathname.startsWith('/api/')) log(`${req.method} ${url.pathname} ${res.statusCode} ${Math.round(performance.now() - started)} ms`);
+        if (path.startsWith('/api/')) log(`${req.method} ${path} ${res.statusCode} ${Math.round(performance.now() - started)} ms`);
       });
   });
-  server.requestTimeout = 0; // model uploads can be large and slow
+  // Slow clients (slowloris) are cut off; a whole request may take long (large model uploads).
+  server.headersTimeout = options.timeouts?.headers ?? 20_000;
+  server.requestTimeout = options.timeouts?.request ?? 600_000;
+  server.keepAliveTimeout = 5_000;
 
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(options.port ?? 8080, host, () => ok());
-  });
+  try {
+    await new Promise<void>((ok, fail) => {
+      server.once('error', fail);
+      server.listen(options.port ?? 8080, host, () => ok());
+    });
+  } catch (e) {
+    await workspace.release();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConvlensError(`port ${options.port ?? 8080} on ${host} is in use: stop the other server or choose another port (--port N, or --port 0 for any free port)`);
+    if (code === 'EACCES') throw new ConvlensError(`no permission to listen on port ${options.port ?? 8080}: choose a port above 1023 (--port N)`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new ConvlensError(`cannot listen on '${host}': not an address of this machine (--host 127.0.0.1 for this machine only)`);
+    throw e;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
