@@ -1,19 +1,21 @@
 /** The README's method table, generated from the registry (one source of truth). */
 import { methods } from './registry.ts';
 import { describeRange, type OptionSpec } from './options.ts';
+import { smoothingOptions } from './smooth.ts';
 
 const optionText = (o: OptionSpec) => `\`${o.name}\` = ${o.default === null ? 'unset' : String(o.default)} (${describeRange(o)}): ${o.help}`;
 
 export function methodTable(): string {
-  // Options every method takes (the smoothing wrapper's) are listed once, under the table.
-  const shared = (methods[0]?.options ?? []).filter((o) => methods.every((m) => m.options.some((x) => x.name === o.name && x.default === o.default)));
-  const own = (o: OptionSpec) => !shared.some((s) => s.name === o.name);
+  // The smoothing wrapper's options, which most methods take, are listed once, under the table.
+  const shared = smoothingOptions();
+  const smoothed = (m: (typeof methods)[number]) => shared.every((o) => m.options.some((x) => x.name === o.name && x.default === o.default));
   const rows = methods.map((m) => {
-    const options = m.options.filter(own).map(optionText).join('<br>') || '-';
+    const options = m.options.filter((o) => !smoothed(m) || !shared.some((s) => s.name === o.name)).map(optionText).join('<br>') || '-';
     return `| \`${m.id}\` | ${m.family} | ${m.output === 'map' ? 'heat map' : 'image'}${m.usesLayers ? ', per layer' : ''} | ${options} | ${m.paper} | ${m.summary} |`;
   });
+  const others = methods.filter((m) => !smoothed(m)).map((m) => `\`${m.id}\``);
   const table = ['| id | family | output | options (default) | paper | what it shows |', '|---|---|---|---|---|---|', ...rows];
-  if (shared.length) table.push('', `Every method also takes: ${shared.map(optionText).join('; ')}.`);
+  table.push('', `Every method${others.length ? ` except ${others.join(', ')} (which draw their own noise)` : ''} also takes the smoothing options (Captum's NoiseTunnel): ${shared.map(optionText).join('; ')}.`);
   return table.join('\n');
 }
 

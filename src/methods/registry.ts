@@ -7,7 +7,8 @@ import type { Method } from './types.ts';
 import { pickOptions, validateOptions } from './options.ts';
 import { gradient, saliency, inputXGradient, guidedBackprop } from './gradient/simple.ts';
 import { deconvnet } from './gradient/deconvnet.ts';
-import { smoothable, smoothgrad, smoothgradSquared, vargrad } from './gradient/smoothgrad.ts';
+import { smoothgrad, smoothgradSquared, vargrad } from './gradient/smoothgrad.ts';
+import { withSmoothing } from './smooth.ts';
 import { integratedGradients } from './gradient/integrated-gradients.ts';
 import { cam } from './cam/cam.ts';
 import { gradCam } from './cam/grad-cam.ts';
@@ -28,7 +29,8 @@ import { gradientShapMethod } from './relevance/gradient-shap.ts';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyMethod = Method<any>;
 
-export const methods: readonly AnyMethod[] = [
+/** Every method; those without their own noise options take --smooth/--samples/--noise (smooth.ts). */
+export const methods: readonly AnyMethod[] = (<AnyMethod[]>[
   gradient,
   saliency,
   inputXGradient,
@@ -56,12 +58,10 @@ export const methods: readonly AnyMethod[] = [
   deepLift,
   deepLiftShap,
   gradientShapMethod,
-];
+]).map((m) => withSmoothing(m));
 
 export const methodIds = methods.map((m) => m.id);
 
-for (const m of [gradient, saliency, inputXGradient, guidedBackprop]) smoothable.set(m.id, m.gradient);
-smoothable.set('deconvnet', { rules: 'deconvnet', output: 'image', fromGradient: (g) => g });
 
 export class UnknownMethodError extends ConvlensError {
   override name = 'UnknownMethodError';

@@ -220,7 +220,7 @@ export class Workspace {
     return l;
   }
 
-  async explain(req: { image: string; method: string; layer?: string | number; target?: number | 'auto'; colormap: ColormapName; alpha: number }): Promise<ExplainResponse> {
+  async explain(req: { image: string; method: string; layer?: string | number; target?: number | 'auto'; options?: Record<string, unknown>; colormap: ColormapName; alpha: number }): Promise<ExplainResponse> {
     const m = this.loaded();
     const method = getMethod(req.method);
     const prepared = await this.prepare(this.image(req.image));
@@ -229,12 +229,13 @@ export class Workspace {
     if (typeof target === 'number' && target >= m.info.classes) {
       throw new InputError(`target ${target} is out of range: the model has ${m.info.classes} classes (0..${m.info.classes - 1})`);
     }
-    const key = JSON.stringify([m.generation, req.image, req.method, layer ?? null, target]);
+    const key = JSON.stringify([m.generation, req.image, req.method, layer ?? null, target, req.options ?? null]);
     let entry = this.explanations.get(key);
     const cached = entry !== undefined;
     if (!entry) {
       const t0 = performance.now();
       const results = await m.explainer.explain(prepared.tensor, req.method, {
+        ...req.options,
         target: target === 'auto' ? 'auto' : [target],
         ...(layer !== undefined ? { targetLayers: [layer] } : {}),
       });
