@@ -1,5 +1,5 @@
 /**
- * The published package as a user gets it: `npm pack` of a fresh build, installed offline
+ * The published package as a user gets it: `npm pack` of a fresh build, installed (cache first)
  * from the tarball into an empty project, imported from plain JS, type-checked from
  * TypeScript (moduleResolution nodenext) against the shipped .d.ts, and the installed
  * `convlens` bin run (--help, and explain on the bundled model: the values of its --raw
@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'convlens-pack-'));
 const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_update_notifier: 'false' };
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-test('npm pack -> offline install -> import, type-check, bin', { timeout: 300_000 }, () => {
+test('npm pack -> install -> import, type-check, bin', { timeout: 300_000 }, () => {
   // The library build (what `prepare` runs); the explorer page is built by `npm ci` already.
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
   const packed = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], root)) as { filename: string; size: number; files: { path: string }[] }[];
@@ -32,7 +32,7 @@ test('npm pack -> offline install -> import, type-check, bin', { timeout: 300_00
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
-  npm(['install', '--offline', '--no-audit', '--no-fund', join(dir, filename)], app);
+  npm(['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, filename)], app);
 
   writeFileSync(join(app, 'use.js'), "import { Explainer, methodIds, setOrtBackend } from 'convlens';\nimport { visualize } from 'convlens/optvis';\nconsole.log(JSON.stringify({ explainer: typeof Explainer.create, methods: methodIds.length, ort: typeof setOrtBackend, optvis: typeof visualize }));\n");
   const used = JSON.parse(execFileSync(process.execPath, ['use.js'], { cwd: app, encoding: 'utf8' })) as Record<string, unknown>;

@@ -38,6 +38,8 @@ export interface EngineResult {
 export class GradientEngine {
   private readonly specialized = new Map<string, Promise<Specialized>>();
   private readonly sessions: SessionCache<CompiledGraph>;
+  /** How many specializations and compiles this engine has done (tests count them). */
+  readonly counts = { specializations: 0, compilations: 0 };
 
   constructor(
     readonly model: ModelProto,
@@ -51,6 +53,7 @@ export class GradientEngine {
     const key = JSON.stringify(inputShape);
     let s = this.specialized.get(key);
     if (!s) {
+      this.counts.specializations++;
       s = specializeFor(this.model, { inputShape });
       this.specialized.set(key, s);
       s.catch(() => this.specialized.delete(key));
@@ -60,13 +63,18 @@ export class GradientEngine {
 
   /** Compile (or reuse) the graph for this shape and request. */
   async compiled(inputShape: number[] | Record<string, number[]>, request: EngineRequest) {
-    const key = JSON.stringify([inputShape, request.wrt ?? [], request.expose ?? [], ruleKey(request.rules), request.seed ?? 'weight', request.output ?? '', request.targetTensor ?? '', request.targetWeight ?? 'input', request.inject ?? []]);
-    return this.sessions.get(key, async () => {
+    return this.sessions.get(compileKey(inputShape, request), async () => {
+      this.counts.compilations++;
       const s = await this.specialize(inputShape);
       const spec: CompileSpec = { inputShape, ...definedOnly(request) };
       const compiled = compileSpecialized(s, spec);
       return { model: compiled.model, info: compiled };
     });
+  }
+
+  /** Whether the graph for this shape (injected inputs left out) and request is compiled. */
+  isCompiled(inputShape: number[] | Record<string, number[]>, request: EngineRequest): boolean {
+    return this.sessions.has(compileKey(feedShapes(inputShape, request), request));
   }
 
   /**
@@ -76,10 +84,7 @@ export class GradientEngine {
    */
   async run(inputs: Tensor | Record<string, Tensor>, request: EngineRequest = {}, weights?: Tensor): Promise<EngineResult> {
     const single = 'data' in inputs && 'dims' in inputs;
-    const injected = new Set(request.inject ?? []);
-    const shapes = single
-      ? (inputs as Tensor).dims
-      : Object.fromEntries(Object.entries(inputs as Record<string, Tensor>).filter(([k]) => !injected.has(k)).map(([k, v]) => [k, v.dims]));
+    const shapes = feedShapes(single ? (inputs as Tensor).dims : Object.fromEntries(Object.entries(inputs as Record<string, Tensor>).map(([k, v]) => [k, v.dims])), request);
     const { session, info } = await this.compiled(shapes, request);
     const given: Record<string, Tensor> = single ? { [Object.keys(info.inputShapes)[0]!]: inputs as Tensor } : { ...(inputs as Record<string, Tensor>) };
     // Inputs that injection made unused are not fed.
@@ -106,6 +111,17 @@ export class GradientEngine {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }
+}
+
+function compileKey(inputShape: number[] | Record<string, number[]>, request: EngineRequest): string {
+  return JSON.stringify([inputShape, request.wrt ?? [], request.expose ?? [], ruleKey(request.rules), request.seed ?? 'weight', request.output ?? '', request.targetTensor ?? '', request.targetWeight ?? 'input', request.inject ?? []]);
+}
+
+/** The shapes that select a compiled graph: injected inner tensors are not model inputs. */
+function feedShapes(shapes: number[] | Record<string, number[]>, request: EngineRequest): number[] | Record<string, number[]> {
+  if (Array.isArray(shapes)) return shapes;
+  const injected = new Set(request.inject ?? []);
+  return Object.fromEntries(Object.entries(shapes).filter(([k]) => !injected.has(k)));
 }
 
 /** Rule tables have no name: each table object gets a number for the cache key. */

@@ -9,7 +9,7 @@ export const sizeOption = (): Option => new Option('--size <H,W>', 'input size w
 
 export function withInputOptions(command: Command): Command {
   return command
-    .addOption(new Option('-p, --preset <name>', 'input normalization').choices([...presetNames]).default('imagenet'))
-    .addOption(new Option('--resize <mode>', 'how images are fitted to the model').choices([...resizeModes]).default('center-crop'))
+    .addOption(new Option('-p, --preset <name>', "input normalization (default: the model's own, see convlens annotate; else imagenet for color, unit for gray)").choices([...presetNames]))
+    .addOption(new Option('--resize <mode>', "how images are fitted to the model (default: the model's own, else center-crop)").choices([...resizeModes]))
     .addOption(sizeOption());
 }

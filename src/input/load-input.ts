@@ -43,21 +43,41 @@ export interface LoadedInputs {
   layout: InputLayout;
 }
 
-type Entry = { kind: 'image' | 'npy'; path: string };
+/** One input path as found on disk: an image file or a .npy file (which may hold several inputs). */
+export interface InputEntry {
+  kind: 'image' | 'npy';
+  path: string;
+  /** The file stem, made unique over the whole run ('-2', '-3' for repeats). */
+  name: string;
+}
+
+/** Expand files and folders into entries, without reading any image (cheap for large folders). */
+export async function discoverInputs(paths: readonly string[]): Promise<InputEntry[]> {
+  if (paths.length === 0) throw new InputError('no inputs given: pass image files, folders of images or .npy files');
+  const found: { kind: 'image' | 'npy'; path: string }[] = [];
+  for (const path of paths) found.push(...(await expandPath(path)));
+  const names = dedupe(found.map((e) => basename(e.path, extname(e.path))));
+  return found.map((e, i) => ({ ...e, name: names[i]! }));
+}
 
 export async function loadInputs(
   paths: readonly string[],
   modelInputDims: readonly (number | undefined)[],
   options: LoadInputsOptions,
 ): Promise<LoadedInputs> {
+  return decodeInputs(await discoverInputs(paths), modelInputDims, options);
+}
+
+/** Read, resize and normalize entries into one batch. */
+export async function decodeInputs(
+  entries: readonly InputEntry[],
+  modelInputDims: readonly (number | undefined)[],
+  options: LoadInputsOptions,
+): Promise<LoadedInputs> {
   const inputName = options.inputName ?? 'input';
-  if (paths.length === 0) throw new InputError('no inputs given: pass image files, folders of images or .npy files');
   const layout = detectLayout(modelInputDims, inputName);
   channelNormalization(options.preset, layout.channels); // fail early on a bad preset
   let target = targetSize(layout, options.size, modelInputDims, inputName);
-
-  const entries: Entry[] = [];
-  for (const path of paths) entries.push(...(await expandPath(path)));
   if (!target && entries.some((e) => e.kind === 'image')) {
     throw new InputError(
       `input '${inputName}' has shape ${showDims(modelInputDims)} with a symbolic height/width: give the image size with the size option (e.g. 224)`,
@@ -68,7 +88,6 @@ export async function loadInputs(
   const images: RgbImage[] = [];
   const names: string[] = [];
   for (const entry of entries) {
-    const stem = basename(entry.path, extname(entry.path));
     if (entry.kind === 'image') {
       const t = target!;
       const { image } = await loadImageForModel(entry.path, {
@@ -79,7 +98,7 @@ export async function loadInputs(
       });
       chunks.push(imageToTensor([image], layout, options.preset).data);
       images.push(image);
-      names.push(stem);
+      names.push(entry.name);
       continue;
     }
     const npy = await readNpyFile(entry.path);
@@ -88,15 +107,15 @@ export async function loadInputs(
     items.chunks.forEach((chunk, i) => {
       chunks.push(chunk);
       images.push(...tensorToImages({ data: chunk, dims: batchDims(layout, 1, items.size.height, items.size.width) }, layout, options.preset));
-      names.push(items.chunks.length === 1 ? stem : `${stem}_${i}`);
+      names.push(items.chunks.length === 1 ? entry.name : `${entry.name}_${i}`);
     });
   }
-
+  if (chunks.length === 0) return { tensor: { data: new Float32Array(0), dims: batchDims(layout, 0, target?.height ?? 0, target?.width ?? 0) }, images, names, layout };
   const { height, width } = target!;
   const itemSize = height * width * layout.channels;
   const data = new Float32Array(chunks.length * itemSize);
   chunks.forEach((c, i) => data.set(c, i * itemSize));
-  return { tensor: { data, dims: batchDims(layout, chunks.length, height, width) }, images, names: dedupe(names), layout };
+  return { tensor: { data, dims: batchDims(layout, chunks.length, height, width) }, images, names, layout };
 }
 
 function targetSize(
@@ -121,14 +140,18 @@ function targetSize(
   return undefined;
 }
 
-async function expandPath(path: string): Promise<Entry[]> {
+async function expandPath(path: string): Promise<{ kind: 'image' | 'npy'; path: string }[]> {
   let isDir: boolean;
+  let isFile: boolean;
   try {
-    isDir = (await stat(path)).isDirectory();
+    const st = await stat(path);
+    isDir = st.isDirectory();
+    isFile = st.isFile();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`'${path}' does not exist: check the path`);
     throw new InputError(`'${path}' cannot be read: ${(e as Error).message}`);
   }
+  if (!isDir && !isFile) throw new InputError(`'${path}' is not a regular file or folder (a pipe, socket or device): save the input to a file`);
   if (!isDir) return [{ kind: extname(path).toLowerCase() === '.npy' ? 'npy' : 'image', path }];
   const dirents = await readdir(path, { withFileTypes: true });
   const files = dirents
@@ -138,7 +161,7 @@ async function expandPath(path: string): Promise<Entry[]> {
   if (files.length === 0) {
     throw new InputError(`folder '${path}' has no image files (${imageFormatsText}; by extension): put images in it or pass the files directly`);
   }
-  return files.map((f) => ({ kind: 'image', path: join(path, f) }));
+  return files.map((f) => ({ kind: 'image' as const, path: join(path, f) }));
 }
 
 async function readNpyFile(path: string): Promise<Tensor> {

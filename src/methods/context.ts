@@ -1,8 +1,9 @@
 /**
  * What a method runs on: the engine, the image batch, the resolved targets and layers, and
- * the batched runs every method shares (rows are processed `batchSize` at a time; a
- * shorter last chunk gets its own compiled graph, cached like the others, rather than
- * padding that would compute discarded rows on every call).
+ * the batched runs every method shares. Rows are processed `batchSize` at a time; a
+ * shorter last chunk is padded (its last row repeated, the extra rows discarded) when the
+ * full-size graph is already compiled, so a partial batch never costs a new specialization
+ * and compile; rows are independent in inference graphs (tested as batch == loop).
  */
 import type { GradientEngine, EngineRequest } from '../autodiff/engine.ts';
 import type { Specialized } from '../runtime/specialize.ts';
@@ -10,6 +11,22 @@ import type { Tensor } from '../runtime/session.ts';
 import { Rng } from '../runtime/rng.ts';
 import type { LayerInfo } from '../targets/layers.ts';
 import { argmaxClasses, resolveTargets, type ResolvedTargets } from '../targets/targets.ts';
+import { ConvlensError } from '../errors.ts';
+
+/** A run stopped through its AbortSignal. */
+export class CancelledError extends ConvlensError {
+  override name = 'CancelledError';
+}
+
+/** What a caller can watch or stop while a method runs (not method options). */
+export interface RunHooks {
+  /** Stops the method before its next onnxruntime run. */
+  signal?: AbortSignal;
+  /** Fraction (0..1) of the current batched run done, called after each chunk. */
+  onProgress?: (fraction: number) => void;
+  /** The pre-softmax scores of the unmodified images, when a run computed them anyway. */
+  onScores?: (scores: Tensor) => void;
+}
 
 export interface InputGeometry {
   layout: 'nchw' | 'nhwc';
@@ -42,6 +59,19 @@ export function pickRows(t: Tensor, rows: readonly number[]): Tensor {
   return { data, dims: [rows.length, ...t.dims.slice(1)] };
 }
 
+/** `t` with its last row repeated `pad` more times. */
+export function padRows(t: Tensor, pad: number): Tensor {
+  if (pad === 0) return t;
+  const last = t.dims[0]! - 1;
+  return concatRows([t, pickRows(t, Array.from({ length: pad }, () => last))]);
+}
+
+/** The input shape(s) of a `rows`-row run of `inputs`. */
+function padShape(inputs: Tensor | Record<string, Tensor>, single: boolean, rows: number): number[] | Record<string, number[]> {
+  if (single) return [rows, ...(inputs as Tensor).dims.slice(1)];
+  return Object.fromEntries(Object.entries(inputs as Record<string, Tensor>).map(([k, t]) => [k, [rows, ...t.dims.slice(1)]]));
+}
+
 export function concatRows(parts: readonly Tensor[]): Tensor {
   const total = parts.reduce((n, p) => n + p.data.length, 0);
   const data = new Float32Array(total);
@@ -67,6 +97,7 @@ export class MethodContext {
     readonly options: { batchSize: number; seed: number; counterfactual: boolean },
     /** The tensor the model's score is read from (pre-softmax). */
     readonly targetTensor: string,
+    readonly hooks: RunHooks = {},
   ) {
     this.batch = options.batchSize;
   }
@@ -75,9 +106,11 @@ export class MethodContext {
     return this.targets.imageIndex.length;
   }
 
-  /** The image of each row. */
+  /** The image of each row (the batch itself when each image is one row). */
   rowImages(): Tensor {
-    return pickRows(this.images, this.targets.imageIndex);
+    const index = this.targets.imageIndex;
+    if (index.length === this.images.dims[0] && index.every((image, row) => image === row)) return this.images;
+    return pickRows(this.images, index);
   }
 
   rng(salt = 0): Rng {
@@ -133,18 +166,23 @@ export class MethodContext {
   async run(request: EngineRequest, inputs: Tensor | Record<string, Tensor>, weights: Tensor | 'argmax' | undefined): Promise<RunResult> {
     const single = 'data' in inputs && 'dims' in inputs;
     const n = (single ? (inputs as Tensor) : Object.values(inputs as Record<string, Tensor>)[0]!).dims[0]!;
-    const rowsOf = (from: number, to: number) =>
-      single ? sliceRows(inputs as Tensor, from, to) : Object.fromEntries(Object.entries(inputs as Record<string, Tensor>).map(([k, t]) => [k, sliceRows(t, from, to)]));
+    const rowsOf = (from: number, to: number, pad: number) => {
+      const take = (t: Tensor) => (pad === 0 ? sliceRows(t, from, to) : padRows(sliceRows(t, from, to), pad));
+      return single ? take(inputs as Tensor) : Object.fromEntries(Object.entries(inputs as Record<string, Tensor>).map(([k, t]) => [k, take(t)]));
+    };
     const chunks: RunResult[] = [];
     const argmax = weights === 'argmax';
     const req: EngineRequest = { ...request, ...(argmax && request.wrt?.length ? { targetWeight: 'argmax' as const } : {}) };
+    const full: EngineRequest = { ...req, expose: [...new Set([...(request.expose ?? []), this.targetTensor])] };
     for (let from = 0; from < n; ) {
+      if (this.hooks.signal?.aborted) throw new CancelledError('the run was cancelled');
       const to = Math.min(n, from + this.batch);
-      const chunkInputs = rowsOf(from, to);
-      const chunkWeights = weights && !argmax ? sliceRows(weights, from, to) : undefined;
+      const pad = to - from < this.batch && (n > this.batch || this.engine.isCompiled(padShape(inputs, single, this.batch), full)) ? this.batch - (to - from) : 0;
+      const chunkInputs = rowsOf(from, to, pad);
+      const chunkWeights = weights && !argmax ? padRows(sliceRows(weights, from, to), pad) : undefined;
       let res;
       try {
-        res = await this.engine.run(chunkInputs, { ...req, expose: [...new Set([...(request.expose ?? []), this.targetTensor])] }, chunkWeights);
+        res = await this.engine.run(chunkInputs, full, chunkWeights);
       } catch (e) {
         // A model exported for one image at a time (a batch baked into its reshapes): run
         // one by one; if that fails too, its error is the one to report.
@@ -154,12 +192,16 @@ export class MethodContext {
         }
         throw e;
       }
-      chunks.push({ outputs: res.outputs, exposed: res.exposed, gradients: res.gradients, target: res.compiled.target });
+      const keep = (r: Record<string, Tensor>) => (pad === 0 ? r : Object.fromEntries(Object.entries(r).map(([k, t]) => [k, sliceRows(t, 0, to - from)])));
+      chunks.push({ outputs: keep(res.outputs), exposed: keep(res.exposed), gradients: keep(res.gradients), target: res.compiled.target });
       from = to;
+      this.hooks.onProgress?.(from / n);
     }
     const merge = (pick: (r: RunResult) => Record<string, Tensor>) =>
       Object.fromEntries(Object.keys(pick(chunks[0]!)).map((k) => [k, concatRows(chunks.map((c) => pick(c)[k]!))]));
-    return { outputs: merge((c) => c.outputs), exposed: merge((c) => c.exposed), gradients: merge((c) => c.gradients), target: chunks[0]!.target };
+    const result = { outputs: merge((c) => c.outputs), exposed: merge((c) => c.exposed), gradients: merge((c) => c.gradients), target: chunks[0]!.target };
+    if (inputs === this.images && !request.inject?.length) this.hooks.onScores?.(result.exposed[this.targetTensor]!);
+    return result;
   }
 
   /** Target score sum(w * target) of each row of `inputs` (forward only). */

@@ -10,9 +10,11 @@ import { GradientEngine } from '../autodiff/engine.ts';
 import { preSoftmaxTarget } from '../autodiff/compile.ts';
 import type { SessionOptions, Tensor } from '../runtime/session.ts';
 import type { Specialized } from '../runtime/specialize.ts';
+import { assertFiniteInput, assertFiniteOutput, assertInputSize } from '../runtime/finite.ts';
+import { checkModelGraph } from '../model/model.ts';
 import { resolveLayers, spatialLayers, type LayerInfo } from '../targets/layers.ts';
 import { resolveTargets } from '../targets/targets.ts';
-import { MethodContext, type InputGeometry } from './context.ts';
+import { MethodContext, type InputGeometry, type RunHooks } from './context.ts';
 import { finish, fuse } from './postprocess.ts';
 import { getMethod } from './registry.ts';
 import { validateOptions } from './options.ts';
@@ -34,11 +36,15 @@ export class Explainer {
   private constructor(readonly engine: GradientEngine) {}
 
   static async create(model: ModelProto, options: SessionOptions & { capacity?: number } = {}): Promise<Explainer> {
+    checkModelGraph(model, 'the model');
     return new Explainer(new GradientEngine(model, options));
   }
 
   /** The model specialized for one image of this batch's size. */
-  specialize(images: Tensor): Promise<Specialized> {
+  async specialize(images: Tensor): Promise<Specialized> {
+    // Checked before anything runs: a size that fits in memory, and no NaN (it would spread to every score).
+    assertInputSize(images.dims.slice(1));
+    assertFiniteInput(images);
     return this.engine.specialize([1, ...images.dims.slice(1)]);
   }
 
@@ -52,10 +58,15 @@ export class Explainer {
     const s = await this.specialize(images);
     const target = preSoftmaxTarget(s, s.view.outputs[0]!.name);
     const res = await this.engine.run(images, { expose: [target] });
+    assertFiniteOutput(res.exposed[target]!.data, 'the model\'s scores', this.engine.model);
     return { scores: res.exposed[target]!, outputs: res.outputs, target };
   }
 
-  async explain(images: Tensor, methodId: string, options: CommonOptions & Record<string, unknown> = {}): Promise<Explanation[]> {
+  /**
+   * Explain a batch with one method. `hooks` watch or stop the run (progress, cancel) and
+   * receive the class scores when the method computed them on the way.
+   */
+  async explain(images: Tensor, methodId: string, options: CommonOptions & Record<string, unknown> = {}, hooks: RunHooks = {}): Promise<Explanation[]> {
     const method = getMethod(methodId);
     const methodOptions = validateOptions(method.id, method.options, options);
     const geometry = geometryOf(images.dims);
@@ -71,9 +82,17 @@ export class Explainer {
       batchSize: options.batchSize ?? 8,
       seed: options.seed ?? 0,
       counterfactual: options.counterfactual ?? false,
-    }, target);
+    }, target, {
+      ...hooks,
+      // NaN scores (from a NaN weight) can still give a normal-looking map: stop at the scores.
+      onScores: (scores) => {
+        assertFiniteOutput(scores.data, "the model's scores", this.engine.model);
+        hooks.onScores?.(scores);
+      },
+    });
     const raws = await method.run(ctx, methodOptions);
     const results = raws.map((r) => finish(method, r, { image: ctx.targets.imageIndex[r.row]!, class: ctx.targets.classes[r.row] }, geometry));
+    for (const r of results) assertFiniteOutput(r.raw, `the ${method.id} result for input ${r.image}`, this.engine.model);
     if (!options.fuse || layers.length < 2) return results;
     const fused: Explanation[] = [];
     for (let row = 0; row < ctx.rows; row++) {

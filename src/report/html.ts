@@ -1,9 +1,9 @@
 /**
- * The HTML report: one self-contained file (inline CSS, images as data: URLs,
- * no requests of any kind), readable on screen and on paper. No Node imports,
- * so it can render in a browser too.
+ * The HTML report: inline CSS, images as data: URLs or as files next to the report (large
+ * runs: pages of inputs linked to each other), no other requests, readable on screen and
+ * on paper. No Node imports, so it can render in a browser too.
  */
-import type { ReportCell, ReportData, ReportInput, ReportMethod, ReportPrediction } from './types.ts';
+import type { ReportCell, ReportData, ReportImage, ReportInput, ReportMethod, ReportPrediction } from './types.ts';
 
 /** Images narrower than this are scaled up (pixelated) to it; wider ones down to it. */
 const THUMB_PX = 160;
@@ -35,11 +35,26 @@ function pngSize(png: Uint8Array): { width: number; height: number } | undefined
   return { width: view.getUint32(16), height: view.getUint32(20) };
 }
 
-function img(png: Uint8Array, alt: string): string {
-  const size = pngSize(png);
+function img(image: ReportImage, alt: string): string {
+  const linked = !(image instanceof Uint8Array);
+  const size = linked ? image : pngSize(image);
+  const src = linked ? encodeURI(image.src) : `data:image/png;base64,${base64(image)}`;
   const small = size !== undefined && size.width < THUMB_PX;
   const dims = size ? ` width="${size.width}" height="${size.height}"` : '';
-  return `<img class="thumb${small ? ' px' : ''}" src="data:image/png;base64,${base64(png)}"${dims} alt="${escapeHtml(alt)}" title="click to enlarge">`;
+  return `<img class="thumb${small ? ' px' : ''}" src="${escapeHtml(src)}"${dims} loading="lazy" alt="${escapeHtml(alt)}" title="click to enlarge">`;
+}
+
+/** Links to the other pages of a report split into pages. */
+function pager(page: NonNullable<ReportData['page']>, shown: number): string {
+  const links = Array.from({ length: page.count }, (_, i) =>
+    i + 1 === page.number ? `<strong>${i + 1}</strong>` : `<a href="${escapeHtml(page.href(i + 1))}">${i + 1}</a>`,
+  ).join(' ');
+  return `<nav class="pager">inputs ${page.firstInput + 1}-${page.firstInput + shown} of ${page.totalInputs}; page ${links}</nav>`;
+}
+
+function skippedSection(skipped: NonNullable<ReportData['skipped']>): string {
+  return `<section class="wide"><h2>Skipped inputs (${skipped.length})</h2>
+${table(['input', 'reason'], skipped.map((s) => [escapeHtml(s.name), escapeHtml(s.reason)]))}</section>`;
 }
 
 const table = (head: string[], rows: string[][], cls = ''): string =>
@@ -104,10 +119,10 @@ function gridSection(data: ReportData): string {
   for (const c of data.inputs.flatMap((i) => i.cells)) if (!ids.includes(c.method)) ids.push(c.method);
   const head = `<tr><th scope="col">input</th>${ids.map((id) => `<th scope="col"><code>${escapeHtml(id)}</code></th>`).join('')}</tr>`;
   return `<section class="wide"><h2>Explanations</h2>
-<p class="hint">Click an image to enlarge it.</p>
+<p class="hint">Click an image to enlarge it.</p>${data.page && data.page.count > 1 ? pager(data.page, data.inputs.length) : ''}
 <table class="grid"><thead>${head}</thead><tbody>
 ${data.inputs.map((input, i) => row(input, i, ids)).join('\n')}
-</tbody></table></section>`;
+</tbody></table>${data.page && data.page.count > 1 ? pager(data.page, data.inputs.length) : ''}</section>`;
 }
 
 const CSS = `
@@ -153,6 +168,8 @@ table.preds td, table.preds th { padding: 1px 5px; }
 table.preds td:first-child { max-width: 12ch; overflow-wrap: anywhere; }
 table.preds td:not(:first-child) { text-align: right; }
 .none { color: var(--muted); display: block; text-align: center; }
+nav.pager { margin: 8px 0; color: var(--muted); }
+nav.pager a, nav.pager strong { padding: 0 3px; }
 @page { margin: 12mm; }
 @media print {
   :root { --thumb: 100px; }
@@ -169,13 +186,16 @@ table.preds td:not(:first-child) { text-align: right; }
 const JS = `document.addEventListener('click', (e) => { const t = e.target; if (t instanceof HTMLImageElement && t.classList.contains('thumb')) t.classList.toggle('big'); });`;
 
 /** The whole report as one self-contained HTML document. */
+/** Whether any image is a file next to the report (the page's policy then allows them). */
+const linksImages = (data: ReportData) => data.inputs.some((i) => !(i.png instanceof Uint8Array) || i.cells.some((c) => !(c.png instanceof Uint8Array)));
+
 export function renderReport(data: ReportData): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:${linksImages(data) ? " 'self' file:" : ''}; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <title>${escapeHtml(data.title)}</title>
 <style>${CSS}</style>
 </head>
@@ -186,6 +206,7 @@ ${modelSection(data.model)}
 ${settingsSection(data.settings)}
 ${methodsSection(data.methods)}
 ${gridSection(data)}
+${data.skipped?.length ? skippedSection(data.skipped) : ''}
 </main>
 <script>${JS}</script>
 </body>

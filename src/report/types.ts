@@ -7,6 +7,9 @@ export interface ReportPrediction {
   probability: number;
 }
 
+/** An image in the report: PNG bytes (embedded) or a file next to the report (linked). */
+export type ReportImage = Uint8Array | { src: string; width: number; height: number };
+
 export interface ReportCell {
   method: string;
   /** Layer tensor name for spatial methods ('fused' for a fusion). */
@@ -14,14 +17,14 @@ export interface ReportCell {
   /** The explained class and its label, where the target is a class. */
   class?: number;
   label?: string;
-  /** The rendered result (overlay or attribution image), PNG bytes. */
-  png: Uint8Array;
+  /** The rendered result (overlay or attribution image). */
+  png: ReportImage;
 }
 
 export interface ReportInput {
   name: string;
-  /** The image as the model sees it (after resizing), PNG bytes. */
-  png: Uint8Array;
+  /** The image as the model sees it (after resizing). */
+  png: ReportImage;
   /** Top-5 predictions, best first. */
   predictions: ReportPrediction[];
   cells: ReportCell[];
@@ -50,4 +53,8 @@ export interface ReportData {
   settings: Record<string, string>;
   methods: ReportMethod[];
   inputs: ReportInput[];
+  /** Where this page sits in a report split into pages (links to the others). */
+  page?: { number: number; count: number; href: (page: number) => string; firstInput: number; totalInputs: number };
+  /** Inputs that could not be read, with the reason (shown as a list). */
+  skipped?: { name: string; reason: string }[];
 }

@@ -19,6 +19,10 @@ export class SessionCache<T> {
     readonly capacity = 8,
   ) {}
 
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { methodIds } from '../../methods/registry.ts';
-import { parseList, readLabels, UsageError } from '../args.ts';
+import { parseList, UsageError } from '../args.ts';
 import { runExplain } from '../run-explain.ts';
 import { printJson, wantsJson } from '../output.ts';
 
@@ -32,7 +32,7 @@ export function registerDemo(program: Command): void {
         out: flags.out,
         preset: meta.preset,
         resize: 'stretch',
-        labels: readLabels(`${bundledModelDir}${meta.labels}`)!,
+        labels: `${bundledModelDir}${meta.labels}`,
         raw: false,
         colormap: 'jet',
         alpha: 0.5,

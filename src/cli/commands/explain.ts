@@ -4,7 +4,7 @@ import { methodIds } from '../../methods/registry.ts';
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
 import type { ResizeMode } from '../../input/image-file.ts';
 import { withInputOptions } from '../input-options.ts';
-import { parseInteger, parseLayer, parseList, parseNumber, parseTarget, readLabels } from '../args.ts';
+import { parseInteger, parseLayer, parseList, parseNumber, parseTarget } from '../args.ts';
 import { addMethodFlags, methodFlagValues } from '../method-flags.ts';
 import { runExplain, type ExplainJob } from '../run-explain.ts';
 import { printJson, wantsJson } from '../output.ts';
@@ -16,8 +16,8 @@ interface Flags {
   allLayers?: boolean;
   fuse?: boolean;
   target: string;
-  preset: string;
-  resize: ResizeMode;
+  preset?: string;
+  resize?: ResizeMode;
   size?: { height: number; width: number };
   labels?: string;
   out: string;
@@ -27,6 +27,8 @@ interface Flags {
   batchSize: number;
   seed: number;
   counterfactual?: boolean;
+  skipExisting?: boolean;
+  strict?: boolean;
   /** The method flags (generated from the registry's option schemas). */
   [flag: string]: unknown;
 }
@@ -59,20 +61,24 @@ export function registerExplain(program: Command): void {
     .option('-o, --out <dir>', 'output folder', 'convlens-out')
     .option('--raw', 'also write <input>.<method>.npy (maps [H,W] in [0,1]; gradient images [C,H,W] unnormalized)')
     .addOption(new Option('--colormap <name>', 'heat map colors').choices([...colormapNames]).default('jet'))
-    .addOption(new Option('--alpha <a>', 'heat map opacity over the image').default(0.5).argParser(parseNumber('--alpha', 0)))
+    .addOption(new Option('--alpha <a>', 'heat map opacity over the image').default(0.5).argParser(parseNumber('--alpha', 0, 1)))
     .addOption(new Option('--batch-size <n>', 'images per onnxruntime run').default(8).argParser(parseInteger('--batch-size', 1)))
     .addOption(new Option('--seed <n>', 'seed for random methods').default(0).argParser(parseInteger('--seed', 0)))
-    .option('--counterfactual', 'explain what lowers the score (the target weights negated)'))
+    .option('--counterfactual', 'explain what lowers the score (the target weights negated)')
+    .option('--skip-existing', 'resume: inputs already explained into --out (by every requested method) are skipped')
+    .option('--strict', 'stop at the first unreadable input (default: report it, skip it, go on)'))
     .action(async (model: string, inputs: string[], flags: Flags, command: Command) => {
       const job: ExplainJob = {
         model,
         inputs,
         methods: flags.method,
         out: flags.out,
-        preset: flags.preset,
-        resize: flags.resize,
+        ...(flags.preset ? { preset: flags.preset } : {}),
+        ...(flags.resize ? { resize: flags.resize } : {}),
         ...(flags.size ? { size: flags.size } : {}),
-        ...(flags.labels ? { labels: readLabels(flags.labels)! } : {}),
+        ...(flags.labels ? { labels: flags.labels } : {}),
+        ...(flags.skipExisting ? { skipExisting: true } : {}),
+        ...(flags.strict ? { strict: true } : {}),
         raw: flags.raw === true,
         colormap: flags.colormap,
         alpha: flags.alpha,
@@ -81,6 +87,7 @@ export function registerExplain(program: Command): void {
       const summary = await runExplain(job);
       if (wantsJson(command)) printJson(summary);
       else {
+        if (summary.existing) process.stdout.write(`${summary.existing} input(s) already explained in ${flags.out}: skipped\n`);
         for (const input of summary.inputs) {
           process.stdout.write(`${input.name}: ${input.top.slice(0, 3).map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`).join(', ')}\n`);
         }

@@ -6,15 +6,16 @@ import { normalizeOpset } from '../../model/opset.ts';
 import { declaredDims } from '../../runtime/specialize.ts';
 import type { ResizeMode } from '../../input/image-file.ts';
 import { withInputOptions, sizeOption } from '../input-options.ts';
-import { Explainer } from '../../methods/explainer.ts';
-import { softmaxRows, topClasses } from '../../targets/targets.ts';
 import { spatialLayers } from '../../targets/layers.ts';
 import { specializeFor } from '../../autodiff/compile.ts';
 import { check, methodFamilies } from '../../inspect/doctor.ts';
-import { parseInteger, readLabels, UsageError } from '../args.ts';
+import { parseInteger, UsageError } from '../args.ts';
 import { print, printJson, wantsJson } from '../output.ts';
 
-import { loadModelAndInputs } from '../load.ts';
+import { openLens } from '../load.ts';
+import { inputBatches } from '../../app/input-batches.ts';
+import { discoverInputs } from '../../input/load-input.ts';
+import type { ClassScore } from '../../app/lens.ts';
 
 
 /** The input shape to specialize at: --size or the model's declared dims (batch 1). */
@@ -40,19 +41,20 @@ export function registerInspect(program: Command): void {
     .argument('<inputs...>', 'image files, folders or .npy tensors')
     .addOption(new Option('-k, --top <k>', 'how many classes').default(5).argParser(parseInteger('--top', 1)))
     .option('--labels <file>', 'class names: a JSON array or one per line')
-    .action(async (modelPath: string, inputs: string[], flags: { top: number; preset: string; resize: ResizeMode; size?: { height: number; width: number }; labels?: string }, command: Command) => {
-      const { model, loaded } = await loadModelAndInputs(modelPath, inputs, flags);
-      const labels = readLabels(flags.labels);
-      await using explainer = await Explainer.create(model);
-      const { scores } = await explainer.predict(loaded.tensor);
-      const p = softmaxRows(scores);
-      const k = scores.data.length / scores.dims[0]!;
-      const result = topClasses(scores, Math.min(flags.top, k)).map((classes, i) => ({
-        input: loaded.names[i]!,
-        top: classes.map((c) => ({ class: c, label: labels?.[c] ?? `class ${c}`, probability: p[i * k + c]!, score: scores.data[i * k + c]! })),
-      }));
+    .option('--batch-size <n>', 'images per onnxruntime run', (v) => parseInteger('--batch-size', 1)(v), 8)
+    .option('--strict', 'stop at the first unreadable input (default: report it, skip it, go on)')
+    .action(async (modelPath: string, inputs: string[], flags: { top: number; preset?: string; resize?: ResizeMode; size?: { height: number; width: number }; labels?: string; batchSize: number; strict?: boolean }, command: Command) => {
+      await using lens = await openLens(modelPath, flags);
+      const result: { input: string; top: ClassScore[] }[] = [];
+      for await (const batch of inputBatches(lens, await discoverInputs(inputs), { batchSize: flags.batchSize, strict: flags.strict ?? false })) {
+        for (const s of batch.skipped) process.stderr.write(`convlens: skipped ${s.path}: ${s.reason}\n`);
+        if (batch.names.length === 0) continue;
+        const { top } = await lens.predict(batch.tensor, flags.top);
+        const rows = top.map((t, i) => ({ input: batch.names[i]!, top: t }));
+        if (wantsJson(command)) result.push(...rows);
+        else for (const r of rows) print(`${r.input}: ${r.top.map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
+      }
       if (wantsJson(command)) printJson(result);
-      else for (const r of result) print(`${r.input}: ${r.top.map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
     });
 
   program

@@ -11,7 +11,7 @@ import { l2, totalVariation } from '../../optvis/regularizers.ts';
 import { dream, visualize } from '../../optvis/optimize.ts';
 import { detectLayout } from '../../input/layout.ts';
 import { tensorToImage } from '../../input/preprocess.ts';
-import { presetNames } from '../../input/presets.ts';
+import { presetNames, type Preset } from '../../input/presets.ts';
 import type { Tensor } from '../../runtime/session.ts';
 import { encodePng } from '../../viz/png.ts';
 import { parseInteger, parseLayer, parseNumber, UsageError } from '../args.ts';
@@ -30,7 +30,7 @@ function parseUnit(text: string, withPosition: boolean): { layer: string | numbe
   return { layer: parseLayer(layer), k: numbers[0]!, ...(count === 3 ? { y: numbers[1]!, x: numbers[2]! } : {}) };
 }
 
-async function saveImage(out: string, image: Tensor, dims: readonly number[], preset: string): Promise<string> {
+async function saveImage(out: string, image: Tensor, dims: readonly number[], preset: Preset | string): Promise<string> {
   mkdirSync(dirname(resolve(out)), { recursive: true });
   writeFileSync(out, await encodePng(tensorToImage(image, detectLayout(dims), preset)));
   return resolve(out);
@@ -104,8 +104,9 @@ export function registerOptvis(program: Command): void {
     .addOption(new Option('--steps <n>', 'steps per octave').default(20).argParser(parseInteger('--steps', 1)))
     .addOption(new Option('--lr <rate>', 'step size').default(1.5).argParser(parseNumber('--lr', 0)))
     .option('-o, --out <file>', 'output PNG', 'dream.png')
-    .action(async (modelPath: string, imagePath: string, flags: { preset: string; resize: 'stretch' | 'center-crop'; size?: { height: number; width: number }; layer: string; octaves: number; steps: number; lr: number; out: string }) => {
-      const { model, loaded } = await loadModelAndInputs(modelPath, [imagePath], flags);
+    .action(async (modelPath: string, imagePath: string, flags: { preset?: string; resize?: 'stretch' | 'center-crop'; size?: { height: number; width: number }; layer: string; octaves: number; steps: number; lr: number; out: string }) => {
+      const { model, loaded, lens } = await loadModelAndInputs(modelPath, [imagePath], flags);
+      await lens.release(); // dream runs its own engine; the lens only prepared the image
       const progress = new Progress();
       await using engine = new GradientEngine(model);
       const result = await dream(engine, loaded.tensor, parseLayer(flags.layer), {
@@ -115,6 +116,6 @@ export function registerOptvis(program: Command): void {
         onStep: (step: number, value: number) => progress.update(`dream: step ${step + 1}, ${value.toFixed(3)}`),
       });
       progress.done();
-      process.stdout.write(`${await saveImage(flags.out, result.image, loaded.tensor.dims, flags.preset)}\n`);
+      process.stdout.write(`${await saveImage(flags.out, result.image, loaded.tensor.dims, lens.spec.preset)}\n`);
     });
 }

@@ -1,0 +1,267 @@
+/**
+ * The streaming explain pipeline behind `convlens explain` and `convlens demo` (Node):
+ * inputs are discovered lazily and decoded a batch ahead; each batch is explained by every
+ * method (the class scores come out of the same runs), rendered and written at once, and
+ * a small JSON record per input says what was written. The HTML report is assembled from
+ * those records at the end (pages of inputs; a one-page report embeds its images, longer
+ * ones link them), so memory does not grow with the number of inputs, an interrupted run leaves a record of what it wrote,
+ * `skipExisting` resumes it, and several runs into one folder share one report.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { defaultOpset } from '../model/model.ts';
+import { summarize } from '../inspect/summary.ts';
+import { encodeNpy } from '../runtime/npy.ts';
+import { discoverInputs, type InputEntry } from '../input/load-input.ts';
+import { describePreset } from '../input/presets.ts';
+import { InputError } from '../input/layout.ts';
+import { getMethod } from '../methods/registry.ts';
+import type { CommonOptions, Explanation } from '../methods/types.ts';
+import { CancelledError } from '../methods/context.ts';
+import { overlay, gradientImage } from '../viz/render.ts';
+import type { ColormapName } from '../viz/colormaps.ts';
+import type { RgbImage } from '../viz/image.ts';
+import { encodePng } from '../viz/png.ts';
+import { renderReport } from '../report/html.ts';
+import { prepareOutDir } from '../report/out-dir.ts';
+import type { ReportData, ReportImage, ReportInput } from '../report/types.ts';
+import { inputBatches, type SkippedInput } from './input-batches.ts';
+import type { ClassScore, Lens } from './lens.ts';
+
+export interface ExplainRunOptions {
+  methods: string[];
+  out: string;
+  raw: boolean;
+  colormap: ColormapName;
+  alpha: number;
+  /** Options passed to every method (target, layers, batch size, seed, method options). */
+  options: CommonOptions & Record<string, unknown>;
+  title?: string;
+  /** Inputs whose record shows every requested method are not explained again. */
+  skipExisting?: boolean;
+  /** Stop at the first unreadable input (default: report it and go on). */
+  strict?: boolean;
+  /** Inputs per report page (default 50). */
+  pageSize?: number;
+  signal?: AbortSignal;
+  /** Called as work advances: fraction of the whole run done, and what is running. */
+  onProgress?: (fraction: number, text: string) => void;
+}
+
+export interface ExplainSummary {
+  report: string;
+  files: string[];
+  inputs: { name: string; top: { class: number; label: string; probability: number }[] }[];
+  skipped: SkippedInput[];
+  /** Inputs not explained again because of skipExisting. */
+  existing: number;
+  methods: { id: string; ms: number }[];
+}
+
+/** What one input's record holds (records live in <out>/.convlens/inputs/<name>.json). */
+interface InputRecord {
+  name: string;
+  /** When the input was explained (orders inputs across runs into one folder). */
+  at: string;
+  order: number;
+  image: { src: string; width: number; height: number };
+  predictions: ClassScore[];
+  cells: { method: string; layer?: string; class?: number; label?: string; src: string; width: number; height: number }[];
+}
+
+/** Render one result: maps over the input image, attribution images on their own. */
+export function renderExplanation(e: Explanation, image: RgbImage, colormap: ColormapName, alpha: number): RgbImage {
+  if (e.kind === 'map') return overlay(image, e.values, { colormap, alpha });
+  return gradientImage(e.values, e.dims[2]!, e.dims[1]!, { mode: 'minmax' });
+}
+
+const recordDir = (out: string) => join(out, '.convlens', 'inputs');
+
+/** Write through a temporary file and a rename, so a file is whole or absent. */
+function writeAtomic(path: string, bytes: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+function readRecord(path: string): InputRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as InputRecord;
+  } catch {
+    return undefined; // a damaged record is as if the input was not done
+  }
+}
+
+export async function explainRun(lens: Lens, inputs: readonly string[], run: ExplainRunOptions): Promise<ExplainSummary> {
+  for (const id of run.methods) getMethod(id); // unknown names fail before any work
+  const entries = await discoverInputs(inputs);
+  prepareOut(run.out);
+  const records = recordDir(run.out);
+  const done = (e: InputEntry) => {
+    if (!run.skipExisting) return false;
+    const r = readRecord(join(records, `${e.name}.json`));
+    return r !== undefined && run.methods.every((m) => r.cells.some((c) => c.method === m));
+  };
+  const todo = entries.filter((e) => !done(e));
+  const files: string[] = [];
+  const summaryInputs: ExplainSummary['inputs'] = [];
+  const skipped: SkippedInput[] = [];
+  const ms = new Map(run.methods.map((id) => [id, 0]));
+  const startedAt = new Date().toISOString();
+  const write = (name: string, bytes: Uint8Array) => {
+    const path = join(run.out, name);
+    writeAtomic(path, bytes);
+    files.push(path);
+  };
+  const batchSize = run.options.batchSize ?? 8;
+  let finished = 0;
+  try {
+    for await (const batch of inputBatches(lens, todo, { batchSize, strict: run.strict ?? false })) {
+      skipped.push(...batch.skipped);
+      const n = batch.names.length;
+      if (n === 0) continue;
+      const fraction = (methodIndex: number, inner: number) => (finished + (n * (methodIndex + inner)) / run.methods.length) / todo.length;
+      let current = 0;
+      const result = await lens.explainBatch(batch.tensor, run.methods, run.options, {
+        ...(run.signal ? { signal: run.signal } : {}),
+        onMethod: (id, i) => {
+          current = i;
+          run.onProgress?.(fraction(i, 0), `${id} on inputs ${finished + 1}-${finished + n} of ${todo.length}`);
+        },
+        onProgress: (f) => run.onProgress?.(fraction(current, f), `${run.methods[current]} on inputs ${finished + 1}-${finished + n} of ${todo.length}`),
+      });
+      const cells: InputRecord['cells'][] = batch.names.map(() => []);
+      for (const { id, results, ms: t } of result.methods) {
+        ms.set(id, ms.get(id)! + t);
+        const layers = [...new Set(results.map((r) => r.layer).filter((l): l is string => l !== undefined))];
+        for (const r of results) {
+          const stem = batch.names[r.image]!;
+          const suffix = layers.length > 1 ? `.${r.layer === 'fused' ? 'fused' : layers.indexOf(r.layer!)}` : '';
+          const image = renderExplanation(r, batch.images[r.image]!, run.colormap, run.alpha);
+          const file = `${stem}.${id}${suffix}.png`;
+          write(file, await encodePng(image));
+          if (run.raw) {
+            const values = r.kind === 'map' ? r.values : r.raw;
+            write(`${stem}.${id}${suffix}.npy`, encodeNpy({ data: values, dims: r.kind === 'map' ? r.dims : r.rawDims }));
+          }
+          cells[r.image]!.push({
+            method: id,
+            src: file,
+            width: image.width,
+            height: image.height,
+            ...(r.layer !== undefined ? { layer: r.layer } : {}),
+            ...(r.class !== undefined ? { class: r.class, label: lens.labelOf(r.class) } : {}),
+          });
+        }
+      }
+      mkdirSync(records, { recursive: true });
+      for (const [i, name] of batch.names.entries()) {
+        const image = batch.images[i]!;
+        const file = `${name}.input.png`;
+        write(file, await encodePng(image));
+        const record: InputRecord = {
+          name,
+          at: startedAt,
+          order: batch.first + i,
+          image: { src: file, width: image.width, height: image.height },
+          predictions: result.top[i]!,
+          cells: cells[i]!,
+        };
+        writeAtomic(join(records, `${name}.json`), JSON.stringify(record));
+        summaryInputs.push({ name, top: result.top[i]!.map(({ class: c, label, probability }) => ({ class: c, label, probability })) });
+      }
+      finished += n;
+    }
+  } catch (e) {
+    // What was written so far stays usable: the report lists it, a rerun can resume.
+    if (e instanceof CancelledError) await writeReport(lens, run, startedAt, ms, skipped);
+    throw e;
+  }
+  if (todo.length > 0 && skipped.length === todo.length) {
+    const first = skipped[0]!;
+    throw new InputError(`none of the ${todo.length} input(s) could be read (${first.path}: ${first.reason}): give images the model can read (PNG, JPEG, WebP, ... or .npy)`);
+  }
+  const report = await writeReport(lens, run, startedAt, ms, skipped);
+  return {
+    report,
+    files,
+    inputs: summaryInputs,
+    skipped,
+    existing: entries.length - todo.length,
+    methods: run.methods.map((id) => ({ id, ms: ms.get(id)! })),
+  };
+}
+
+function prepareOut(out: string): void {
+  prepareOutDir(out);
+  mkdirSync(recordDir(out), { recursive: true });
+}
+
+function readdirSafe(path: string): string[] | undefined {
+  try {
+    return readdirSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The report pages, from every record in the folder (this run's and earlier ones'). */
+async function writeReport(lens: Lens, run: ExplainRunOptions, startedAt: string, ms: Map<string, number>, skipped: SkippedInput[]): Promise<string> {
+  const dir = recordDir(run.out);
+  const names = (readdirSafe(dir) ?? []).filter((f) => f.endsWith('.json'));
+  // Order: earlier runs first, then input order; only the keys are held for all inputs.
+  const keys = names
+    .map((f) => {
+      const r = readRecord(join(dir, f));
+      return r && { file: f, at: r.at, order: r.order };
+    })
+    .filter((k): k is { file: string; at: string; order: number } => k !== undefined)
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.order - b.order));
+  const pageSize = run.pageSize ?? 50;
+  const count = Math.max(1, Math.ceil(keys.length / pageSize));
+  const pageFile = (p: number) => (p === 1 ? 'index.html' : `page-${p}.html`);
+  const { totals } = summarize(await lens.specialized());
+  const methods: ReportData['methods'] = run.methods.map((id) => {
+    const m = getMethod(id);
+    return { id, paper: m.paper, summary: m.summary, ms: ms.get(id)! };
+  });
+  for (let p = 1; p <= count; p++) {
+    // A one-page report embeds its images (one file to share); longer ones link them.
+    const image = (linked: { src: string; width: number; height: number }): ReportImage => (count === 1 ? readFileSync(join(run.out, linked.src)) : linked);
+    const inputs: ReportInput[] = keys.slice((p - 1) * pageSize, p * pageSize).map(({ file }) => {
+      const r = readRecord(join(dir, file))!;
+      return { name: r.name, png: image(r.image), predictions: r.predictions, cells: r.cells.map(({ src, width, height, ...rest }) => ({ ...rest, png: image({ src, width, height }) })) };
+    });
+    const data: ReportData = {
+      title: run.title ?? `convlens: ${lens.spec.name}`,
+      generated: startedAt,
+      model: { name: lens.spec.name, inputShape: lens.inputShape(1).slice(1), opset: defaultOpset(lens.model), parameters: totals.parameters, ops: Object.entries(totals.nodes).map(([op, n]) => ({ op, count: n })) },
+      settings: settingsOf(lens, run),
+      methods,
+      inputs,
+      page: { number: p, count, href: pageFile, firstInput: (p - 1) * pageSize, totalInputs: keys.length },
+      ...(skipped.length ? { skipped: skipped.map(({ name, reason }) => ({ name, reason })) } : {}),
+    };
+    writeAtomic(join(run.out, pageFile(p)), renderReport(data));
+  }
+  return resolve(join(run.out, 'index.html'));
+}
+
+function settingsOf(lens: Lens, run: ExplainRunOptions): Record<string, string> {
+  const o = run.options;
+  const show = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const settings: Record<string, string> = {
+    target: show(o.target ?? 'auto'),
+    layers: o.targetLayers ? show(o.targetLayers) : 'default (last spatial layer)',
+    preset: `${describePreset(lens.spec.preset)} (${lens.spec.sources.preset === 'option' ? 'given' : lens.spec.sources.preset === 'model' ? "the model's metadata" : 'default'})`,
+    resize: lens.spec.resize,
+    colormap: run.colormap,
+    alpha: String(run.alpha),
+  };
+  for (const [key, value] of Object.entries(o)) {
+    if (!['target', 'targetLayers'].includes(key) && value !== undefined) settings[key] = show(value);
+  }
+  return settings;
+}
+
+

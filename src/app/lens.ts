@@ -1,0 +1,155 @@
+/**
+ * The application service: one opened model with its input decisions (see input-spec.ts),
+ * offering what every interface needs (predictions with labels, explanations, layers,
+ * the specialized graph) so the CLI, the explorer server and library users share one
+ * path and nothing above `methods/` reaches into the gradient engine.
+ *
+ *   await using lens = await openModelFile('model.onnx');          // Node (open-model.ts)
+ *   const batch = await lens.explainBatch(tensor, ['grad-cam']);  // maps + top classes, one run
+ */
+import type { ModelProto } from '../model/onnx-proto.ts';
+import { GraphView } from '../model/graph-view.ts';
+import { normalizeOpset } from '../model/opset.ts';
+import { ModelError } from '../model/model.ts';
+import type { SessionOptions, Tensor } from '../runtime/session.ts';
+import type { Specialized } from '../runtime/specialize.ts';
+import { Explainer } from '../methods/explainer.ts';
+import { optionsFor } from '../methods/registry.ts';
+import type { RunHooks } from '../methods/context.ts';
+import type { CommonOptions, Explanation } from '../methods/types.ts';
+import { softmaxRows, topClasses } from '../targets/targets.ts';
+import { spatialLayers, type LayerInfo } from '../targets/layers.ts';
+import { InputError } from '../input/layout.ts';
+import { decideInput, inputShapeOf, type InputOverrides, type InputSpec } from './input-spec.ts';
+import type { ModelDefaults } from './model-defaults.ts';
+
+export interface ClassScore {
+  class: number;
+  label: string;
+  /** Softmax of the pre-softmax scores. */
+  probability: number;
+  /** Pre-softmax score. */
+  score: number;
+}
+
+export interface BatchExplanation {
+  /** Top classes of each image, from the same runs as the explanations where possible. */
+  top: ClassScore[][];
+  /** Per method id: its results and wall time. */
+  methods: { id: string; results: Explanation[]; ms: number }[];
+}
+
+export interface OpenOptions extends InputOverrides, SessionOptions {
+  /** The model's own defaults (metadata, sidecar), overridden by the explicit fields. */
+  defaults?: ModelDefaults;
+  /** Name shown when neither options nor defaults give one (e.g. the file name). */
+  fallbackName?: string;
+  /** How many classes `top` lists (default 5). */
+  topK?: number;
+}
+
+export class Lens {
+  private constructor(
+    readonly model: ModelProto,
+    readonly view: GraphView,
+    readonly spec: InputSpec,
+    readonly explainer: Explainer,
+    private readonly topK: number,
+  ) {}
+
+  static async open(model: ModelProto, options: OpenOptions = {}): Promise<Lens> {
+    const view = new GraphView(normalizeOpset(model).graph!);
+    const input = view.inputs[0];
+    if (!input) throw new ModelError(`'${options.fallbackName ?? 'the model'}' has no graph input: export the model with its image input`);
+    if (view.outputs.length === 0) throw new ModelError(`'${options.fallbackName ?? 'the model'}' has no graph output: export the model with its class scores as output`);
+    const spec = decideInput(input, options.defaults ?? {}, options, options.fallbackName ?? 'model');
+    const { intraOpThreads, spinning, optimization } = options;
+    const explainer = await Explainer.create(model, {
+      ...(intraOpThreads !== undefined ? { intraOpThreads } : {}),
+      ...(spinning !== undefined ? { spinning } : {}),
+      ...(optimization !== undefined ? { optimization } : {}),
+    });
+    return new Lens(model, view, spec, explainer, options.topK ?? 5);
+  }
+
+  get warnings(): readonly string[] {
+    return this.spec.warnings;
+  }
+
+  /** The input shape of a batch (throws when the model's size is open and none was given). */
+  inputShape(batch = 1): number[] {
+    const shape = inputShapeOf(this.spec, batch);
+    if (!shape) {
+      throw new InputError(`input '${this.spec.inputName}' has a symbolic height/width: give the image size (--size H,W, or convlens annotate --size)`);
+    }
+    return shape;
+  }
+
+  labelOf(c: number): string {
+    return this.spec.labels?.[c] ?? `class ${c}`;
+  }
+
+  /** The model specialized for one image (layers, shapes, summary, graph). */
+  specialized(): Promise<Specialized> {
+    return this.explainer.specialize({ data: new Float32Array(0), dims: this.inputShape(1) });
+  }
+
+  async layers(): Promise<LayerInfo[]> {
+    return spatialLayers(await this.specialized());
+  }
+
+  /** Class scores of each image as top-k lists (and the raw scores). */
+  async predict(images: Tensor, k = this.topK): Promise<{ top: ClassScore[][]; scores: Tensor }> {
+    const { scores } = await this.explainer.predict(images);
+    this.checkLabels(scores);
+    return { top: this.topOf(scores, k), scores };
+  }
+
+  /** Ranked classes from pre-softmax scores [N, K]. */
+  topOf(scores: Tensor, k = this.topK): ClassScore[][] {
+    const n = scores.dims[0]!;
+    const classes = scores.data.length / n;
+    const p = softmaxRows(scores);
+    return topClasses(scores, Math.min(k, classes)).map((row, i) =>
+      row.map((c) => ({ class: c, label: this.labelOf(c), probability: p[i * classes + c]!, score: scores.data[i * classes + c]! })),
+    );
+  }
+
+  explain(images: Tensor, methodId: string, options: CommonOptions & Record<string, unknown> = {}, hooks: RunHooks = {}): Promise<Explanation[]> {
+    return this.explainer.explain(images, methodId, options, hooks);
+  }
+
+  /**
+   * Several methods on one batch, and the batch's top classes: the scores come out of the
+   * methods' own runs (a separate forward pass only when no method ran the plain images).
+   */
+  async explainBatch(images: Tensor, methodIds: readonly string[], options: CommonOptions & Record<string, unknown> = {}, hooks: Omit<RunHooks, 'onScores'> & { onMethod?: (id: string, index: number) => void } = {}): Promise<BatchExplanation> {
+    let scores: Tensor | undefined;
+    const methods: BatchExplanation['methods'] = [];
+    for (const [i, id] of methodIds.entries()) {
+      hooks.onMethod?.(id, i);
+      const t0 = performance.now();
+      const results = await this.explain(images, id, optionsFor(id, options), { ...hooks, onScores: (s) => (scores ??= s) });
+      methods.push({ id, results, ms: performance.now() - t0 });
+    }
+    scores ??= (await this.explainer.predict(images)).scores;
+    this.checkLabels(scores);
+    return { top: this.topOf(scores), methods };
+  }
+
+  private checkLabels(scores: Tensor): void {
+    const classes = scores.data.length / scores.dims[0]!;
+    const labels = this.spec.labels;
+    if (labels && labels.length !== classes) {
+      throw new InputError(`${labels.length} labels for a model with ${classes} classes: give one label per class`);
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.explainer.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+}
