@@ -165,11 +165,16 @@ test('the bundled model classifies its samples as their names say, and demo writ
   const labels = JSON.parse(readFileSync(new URL('../models/fashion-mnist/labels.json', import.meta.url), 'utf8')) as string[];
   const samples = fileURLToPath(new URL('../models/fashion-mnist/samples', import.meta.url));
   const model = fileURLToPath(new URL('../models/fashion-mnist/model.onnx', import.meta.url));
-  const p = convlens('predict', model, samples, '--preset', 'unit', '--resize', 'stretch', '--json');
+  // No flags: the preprocessing and labels come from the model's own metadata (convlens annotate).
+  const p = convlens('predict', model, samples, '--json');
   assert.equal(p.code, 0, p.stderr);
-  const predictions = JSON.parse(p.stdout) as { input: string; top: { class: number }[] }[];
+  const predictions = JSON.parse(p.stdout) as { input: string; top: { class: number; label: string }[] }[];
   assert.equal(predictions.length, 8);
-  for (const x of predictions) assert.equal(x.top[0]!.class, Number(x.input.slice(0, 2)), `${x.input} is a ${labels[Number(x.input.slice(0, 2))]}`);
+  for (const x of predictions) {
+    const expected = Number(x.input.slice(0, 2));
+    assert.equal(x.top[0]!.class, expected, `${x.input} is a ${labels[expected]}`);
+    assert.equal(x.top[0]!.label, labels[expected]);
+  }
   const out = join(dir, 'demo');
   const d = convlens('demo', '-m', 'grad-cam,guided-backprop', '-o', out);
   assert.equal(d.code, 0, d.stderr);
