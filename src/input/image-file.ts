@@ -15,7 +15,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import sharp, { type OutputInfo } from 'sharp';
 import { InputError } from './layout.ts';
+import { centerCropPlan } from './crop-plan.ts';
 import type { RgbImage } from '../viz/image.ts';
+
+export { centerCropPlan };
 
 export type ResizeMode = 'stretch' | 'center-crop';
 export const resizeModes: readonly ResizeMode[] = ['stretch', 'center-crop'];
@@ -99,38 +102,6 @@ export async function loadImageForModel(source: string | Uint8Array, options: Lo
     data.set(raw.subarray(start, start + width * 3), y * width * 3);
   }
   return { image: { width, height, data }, original };
-}
-
-/**
- * The resized size and crop offset for 'center-crop' (see the module comment).
- * Exported for tests and for showing the crop box over the original.
- */
-export function centerCropPlan(
-  original: { width: number; height: number },
-  height: number,
-  width: number,
-  cropFraction = 0.875,
-): { rw: number; rh: number; left: number; top: number } {
-  const { width: w, height: h } = original;
-  let rw: number;
-  let rh: number;
-  if (height / h >= width / w) {
-    rh = Math.max(height, Math.round(height / cropFraction));
-    rw = Math.max(width, Math.floor((rh * w) / h));
-  } else {
-    rw = Math.max(width, Math.round(width / cropFraction));
-    rh = Math.max(height, Math.floor((rw * h) / w));
-  }
-  return { rw, rh, left: roundHalfEven((rw - width) / 2), top: roundHalfEven((rh - height) / 2) };
-}
-
-/** Python's round(): halves go to the even neighbour (torchvision's crop offsets use it). */
-function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const d = x - f;
-  if (d < 0.5) return f;
-  if (d > 0.5) return f + 1;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 async function readImageFile(path: string): Promise<Uint8Array> {
