@@ -1,8 +1,11 @@
 /**
- * Where 'center-crop' cuts an image (torchvision's Resize(round(size / cropFraction)) +
+ * How images are fitted to a model's size: the resize modes, and where 'center-crop' cuts an image (torchvision's Resize(round(size / cropFraction)) +
  * CenterCrop(size), see image-file.ts). Pure arithmetic, shared by the Node image loader
  * (sharp) and the browser's (canvas).
  */
+
+export type ResizeMode = 'stretch' | 'center-crop';
+export const resizeModes: readonly ResizeMode[] = ['stretch', 'center-crop'];
 
 /** The resized size and crop offset for 'center-crop'. */
 export function centerCropPlan(

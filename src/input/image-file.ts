@@ -15,13 +15,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import sharp, { type OutputInfo } from 'sharp';
 import { InputError } from './layout.ts';
-import { centerCropPlan } from './crop-plan.ts';
+import { centerCropPlan, resizeModes, type ResizeMode } from './crop-plan.ts';
 import type { RgbImage } from '../viz/image.ts';
 
-export { centerCropPlan };
-
-export type ResizeMode = 'stretch' | 'center-crop';
-export const resizeModes: readonly ResizeMode[] = ['stretch', 'center-crop'];
+export { centerCropPlan, resizeModes, type ResizeMode };
 
 export interface LoadImageOptions {
   height: number;
