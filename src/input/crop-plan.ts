@@ -1,7 +1,7 @@
 /**
- * How images are fitted to a model's size: the resize modes, and where 'center-crop' cuts an image (torchvision's Resize(round(size / cropFraction)) +
- * CenterCrop(size), see image-file.ts). Pure arithmetic, shared by the Node image loader
- * (sharp) and the browser's (canvas).
+ * How images are fitted to a model's size: the resize modes, and where 'center-crop' cuts
+ * (torchvision's Resize(round(size / cropFraction)) + CenterCrop(size), see image-file.ts).
+ * Pure arithmetic, shared by the Node image loader (sharp) and the browser's (canvas).
  */
 
 export type ResizeMode = 'stretch' | 'center-crop';
