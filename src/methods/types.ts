@@ -12,6 +12,8 @@ export type OutputKind = 'image' | 'map';
 export interface CommonOptions {
   /** What to explain (default 'auto': each image's predicted class). */
   target?: Target;
+  /** The model output explained (default: the first), for models with several outputs. */
+  output?: string;
   /** Layers for spatial methods (default: the last spatial layer; 'all': every conv layer). */
   targetLayers?: readonly LayerRef[] | 'all';
   /** With several layers, also return their fused map (mean of the normalized maps). */
@@ -65,6 +67,10 @@ export interface MethodInfo {
   needsGradients: boolean;
   /** Applies a ReLU to its raw map (as the paper defines). */
   relu: boolean;
+  /** Its values are signed attributions (positive for, negative against): drawn on a diverging colormap centered at 0. */
+  signed?: true;
+  /** false: the result does not depend on a class (Eigen-CAM), so it claims none. */
+  usesTarget?: false;
   paper: string;
   summary: string;
 }

@@ -18,7 +18,7 @@ import type { Tensor } from '../../runtime/session.ts';
 import { pickRows, type MethodContext } from '../context.ts';
 import type { Method, RawResult } from '../types.ts';
 import { rowImage } from '../perturbation/base.ts';
-import { weightedSum } from './base.ts';
+import { camResult, weightedSum } from './base.ts';
 
 export interface AblationCamOptions {
   /** What an ablated channel is set to (see above). */
@@ -87,7 +87,7 @@ export const ablationCam: Method<AblationCamOptions> = {
         const A = data.subarray(row * K * area, (row + 1) * K * area);
         const ablated = await ablatedScores(ctx, row, layer, A, dims, ablationValue(ablation, A));
         const weights = ablated.map((yk) => (y - yk) / (y !== 0 ? y : 1));
-        out.push({ row, layer, values: weightedSum(A, weights, K, area), dims: [dims[2]!, dims.slice(3).reduce((a, b) => a * b, 1)] });
+        out.push(camResult('ablation-cam', row, layer, weightedSum(A, weights, K, area), [dims[2]!, dims.slice(3).reduce((a, b) => a * b, 1)]));
       }
     }
     return out;

@@ -54,19 +54,33 @@ export function camInputs(A: Float32Array, G: Float32Array, dims: number[], row:
   return { A: A.subarray(row * n, (row + 1) * n), G: G.subarray(row * n, (row + 1) * n), channels, height, width };
 }
 
-/** Run the layers' activations and gradients for every row, then map each. */
-export async function gradientCams(ctx: MethodContext, map: (input: CamInput) => Float32Array): Promise<RawResult[]> {
+/**
+ * A CAM result of one row and layer, with a warning when its map is blank after the
+ * ReLU every CAM ends with (no positive evidence at that layer), so a user sees why
+ * instead of an empty picture.
+ */
+export function camResult(method: string, row: number, layer: string, values: Float32Array, dims: number[], why?: string): RawResult {
+  if (values.some((v) => v > 0)) return { row, layer, values, dims };
+  const reason = why ?? 'no channel gives positive evidence for the target there; try another layer, or --counterfactual for the evidence against it';
+  return { row, layer, values, dims, warnings: [`the ${method} map at layer '${layer}' is zero everywhere after ReLU: ${reason}`] };
+}
+
+/**
+ * Run the layers' activations and gradients for every row, then map each. `weights`:
+ * the target weights the gradients flow back from (default: the explained target's).
+ */
+export async function gradientCams(ctx: MethodContext, method: string, map: (input: CamInput) => Float32Array, weights = ctx.weights(rowsOf(ctx))): Promise<RawResult[]> {
   const layers = ctx.layers.map((l) => l.tensor);
-  const res = await ctx.run({ wrt: layers, expose: layers }, ctx.rowImages(), ctx.weights(rowsOf(ctx)));
+  const res = await ctx.run({ wrt: layers, expose: layers }, ctx.rowImages(), weights);
   const out: RawResult[] = [];
   for (let row = 0; row < ctx.rows; row++) {
     for (const layer of layers) {
       const A = res.exposed[layer]!;
       const input = camInputs(A.data, res.gradients[layer]!.data, A.dims, row);
-      out.push({ row, layer, values: map(input), dims: [input.height, input.width] });
+      out.push(camResult(method, row, layer, map(input), [input.height, input.width]));
     }
   }
-  ctx.targets = { ...ctx.targets, classes: ctx.classesFrom(res) };
+  if (weights === 'argmax') ctx.targets = { ...ctx.targets, classes: ctx.classesFrom(res) };
   return out;
 }
 
@@ -81,6 +95,6 @@ export function camMethod(info: Omit<MethodInfo, 'family' | 'output' | 'usesLaye
     usesLayers: true,
     needsGradients: true,
     options: [],
-    run: (ctx) => gradientCams(ctx, map),
+    run: (ctx) => gradientCams(ctx, info.id, map),
   };
 }

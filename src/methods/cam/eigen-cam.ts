@@ -3,7 +3,7 @@
  * Components", eq. 5-6: the projection of the (position x channel) activation matrix,
  * centered per channel, on its first principal component. Class-independent. The sign of a
  * principal component is arbitrary; it is chosen so the map agrees (positive correlation)
- * with the mean activation, then ReLU as for every CAM.
+ * with the mean activation, then ReLU as for every CAM. Its results claim no class.
  */
 import type { Method } from '../types.ts';
 import { activationCams } from './activation-cams.ts';
@@ -71,6 +71,7 @@ export const eigenCam: Method<Record<string, never>> = {
   usesLayers: true,
   needsGradients: false,
   relu: true,
+  usesTarget: false,
   paper: 'Muhammad & Yeasin 2020, https://arxiv.org/abs/2008.00299 (eq. 5-6)',
   summary: 'First principal component of the layer activations: what the layer responds to most, for any class.',
   options: [],

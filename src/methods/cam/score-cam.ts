@@ -5,15 +5,18 @@
  * increase in confidence it gives, C(A_k) = f(x * H_k) - f(x_b), f the target's softmax
  * probability and x_b an all-zero image; L = ReLU(sum_k C(A_k) A_k).
  *
- * weighting 'channel-softmax' is pytorch-grad-cam's ScoreCAM instead: the weights are a
- * softmax over the channels of the masked inputs' raw (pre-softmax) target scores, and the
- * masks are upsampled with align_corners=True (torch.nn.UpsamplingBilinear2d).
+ * weighting 'channel-softmax' (the default) is pytorch-grad-cam's ScoreCAM instead: the
+ * weights are a softmax over the K channels of the masked inputs' raw (pre-softmax) target
+ * scores, w = softmax_k(S(x * H_k)), and the masks are upsampled with align_corners=True
+ * (torch.nn.UpsamplingBilinear2d). Its weights are positive, so a blank map means blank
+ * activations; the paper's weights are all <= 0 when no channel mask beats the blank image,
+ * and the result then says so in its warnings.
  */
 import { resizeBilinear } from '../../viz/resize.ts';
 import { minMaxNormalize } from '../../viz/normalize.ts';
 import type { Method, RawResult } from '../types.ts';
 import { applyMask, perturbedScores } from '../perturbation/base.ts';
-import { weightedSum } from './base.ts';
+import { camResult, weightedSum } from './base.ts';
 
 export interface ScoreCamOptions {
   weighting: 'confidence-increase' | 'channel-softmax';
@@ -78,7 +81,10 @@ export const scoreCam: Method<ScoreCamOptions> = {
         };
         const scores = await perturbedScores(ctx, row, K, (k, copy) => applyMask(copy, mask(k), ctx.geometry), paper ? 'probability' : 'logit');
         const weights = paper ? scores.map((s) => s - blank) : softmax(scores);
-        out.push({ row, layer, values: weightedSum(A, weights, K, h * w), dims: [h, w] });
+        const why = weights.every((v) => v <= 0)
+          ? 'every channel weight is <= 0: no channel mask raises the class confidence over a black image; try --weighting channel-softmax'
+          : undefined;
+        out.push(camResult('score-cam', row, layer, weightedSum(A, weights, K, h * w), [h, w], why));
       }
     }
     return out;
