@@ -8,6 +8,7 @@ import { setRunGuard } from '../runtime/session.ts';
 import { watchdog } from '../runtime/watchdog.ts';
 import { defaultMaxInputElements, setMaxInputElements } from '../runtime/finite.ts';
 import { systemError } from './system-errors.ts';
+import { suggestChoices } from './suggest.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerDemo } from './commands/demo.ts';
@@ -20,12 +21,12 @@ import { registerEvaluate } from './commands/evaluate.ts';
 import { registerServe } from '../web/serve-command.ts';
 
 const program = new Command('convlens')
-  .description('Why does a CNN decide what it decides? Attribution maps, CAMs and inspection for any ONNX CNN.')
+  .description('Why does a CNN decide what it decides? Attribution maps, CAMs and inspection for any ONNX CNN.\n\n-o is a folder for commands that write several files (explain, demo, evaluate, features, filters) and a file for commands that write one (graph, compile, convert, maximize, dream, annotate). --json prints what a command wrote or found as JSON on stdout.')
   .version('0.1.0')
   // Usage errors in one line: 'convlens: <problem> (run with --help for usage)'.
   .configureOutput({ outputError: (text, write) => write(`convlens: ${text.replace(/^error: /, '').trim()} (run with --help for usage)\n`) })
   .exitOverride();
-program.addOption(new Option('--json', 'machine-readable output where a command prints results'));
+program.addOption(new Option('--json', 'print results as JSON on stdout (every command; progress and warnings stay on stderr)'));
 program.addOption(new Option('--time-limit <s>', 'longest one model evaluation may run, in seconds (a model with long loops is stopped)').default(120).argParser((v: string) => {
   const s = Number(v);
   if (!(s > 0 && Number.isFinite(s))) throw new ConvlensError(`--time-limit '${v}' is not a positive number of seconds`);
@@ -51,6 +52,7 @@ registerConvert(program);
 registerServe(program);
 registerDemo(program);
 registerAnnotate(program);
+suggestChoices(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,6 @@
 /** What the HTML report shows (filled by `convlens explain` and `convlens demo`). */
+import type { ColorScale } from '../viz/colorbar.ts';
+
 export interface ReportPrediction {
   class: number;
   label: string;
@@ -19,6 +21,8 @@ export interface ReportCell {
   label?: string;
   /** The rendered result (overlay or attribution image). */
   png: ReportImage;
+  /** What its colours mean (drawn as a colorbar with the value range). */
+  scale?: ColorScale;
 }
 
 export interface ReportInput {
