@@ -8,7 +8,7 @@
  * `skipExisting` resumes it, and several runs into one folder share one report.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { defaultOpset } from '../model/model.ts';
 import { summarize } from '../inspect/summary.ts';
 import { encodeNpy } from '../runtime/npy.ts';
@@ -44,6 +44,10 @@ export interface ExplainRunOptions {
   /** Inputs per report page (default 50). */
   pageSize?: number;
   signal?: AbortSignal;
+  /** Time stamped on this run's records (default: now); the report orders runs by it. */
+  startedAt?: string;
+  /** Folder for temporary files before their rename into `out` (same filesystem; default: beside each file). */
+  tempDir?: string;
   /** Called as work advances: fraction of the whole run done, and what is running. */
   onProgress?: (fraction: number, text: string) => void;
 }
@@ -59,7 +63,7 @@ export interface ExplainSummary {
 }
 
 /** What one input's record holds (records live in <out>/.convlens/inputs/<name>.json). */
-interface InputRecord {
+export interface InputRecord {
   name: string;
   /** When the input was explained (orders inputs across runs into one folder). */
   at: string;
@@ -77,9 +81,10 @@ export function renderExplanation(e: Explanation, image: RgbImage, colormap: Col
 
 const recordDir = (out: string) => join(out, '.convlens', 'inputs');
 
+let temporaries = 0;
 /** Write through a temporary file and a rename, so a file is whole or absent. */
-function writeAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+function writeAtomic(path: string, bytes: Uint8Array | string, tempDir?: string): void {
+  const tmp = tempDir ? join(tempDir, `${temporaries++}-${basename(path)}`) : `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, bytes);
   renameSync(tmp, path);
 }
@@ -92,6 +97,18 @@ function readRecord(path: string): InputRecord | undefined {
   }
 }
 
+/** What explaining a list of entries wrote (filled as batches finish, so a cancelled run keeps it). */
+export interface EntriesResult {
+  files: string[];
+  inputs: ExplainSummary['inputs'];
+  records: InputRecord[];
+  skipped: SkippedInput[];
+  /** Wall time per method id. */
+  ms: Map<string, number>;
+}
+
+export const emptyEntriesResult = (methods: readonly string[]): EntriesResult => ({ files: [], inputs: [], records: [], skipped: [], ms: new Map(methods.map((id) => [id, 0])) });
+
 export async function explainRun(lens: Lens, inputs: readonly string[], run: ExplainRunOptions): Promise<ExplainSummary> {
   for (const id of run.methods) getMethod(id); // unknown names fail before any work
   const entries = await discoverInputs(inputs);
@@ -103,80 +120,16 @@ export async function explainRun(lens: Lens, inputs: readonly string[], run: Exp
     return r !== undefined && run.methods.every((m) => r.cells.some((c) => c.method === m));
   };
   const todo = entries.filter((e) => !done(e));
-  const files: string[] = [];
-  const summaryInputs: ExplainSummary['inputs'] = [];
-  const skipped: SkippedInput[] = [];
-  const ms = new Map(run.methods.map((id) => [id, 0]));
-  const startedAt = new Date().toISOString();
-  const write = (name: string, bytes: Uint8Array) => {
-    const path = join(run.out, name);
-    writeAtomic(path, bytes);
-    files.push(path);
-  };
-  const batchSize = run.options.batchSize ?? 8;
-  let finished = 0;
+  const startedAt = run.startedAt ?? new Date().toISOString();
+  const result = emptyEntriesResult(run.methods);
   try {
-    for await (const batch of inputBatches(lens, todo, { batchSize, strict: run.strict ?? false })) {
-      skipped.push(...batch.skipped);
-      const n = batch.names.length;
-      if (n === 0) continue;
-      const fraction = (methodIndex: number, inner: number) => (finished + (n * (methodIndex + inner)) / run.methods.length) / todo.length;
-      let current = 0;
-      const result = await lens.explainBatch(batch.tensor, run.methods, run.options, {
-        ...(run.signal ? { signal: run.signal } : {}),
-        onMethod: (id, i) => {
-          current = i;
-          run.onProgress?.(fraction(i, 0), `${id} on inputs ${finished + 1}-${finished + n} of ${todo.length}`);
-        },
-        onProgress: (f) => run.onProgress?.(fraction(current, f), `${run.methods[current]} on inputs ${finished + 1}-${finished + n} of ${todo.length}`),
-      });
-      const cells: InputRecord['cells'][] = batch.names.map(() => []);
-      for (const { id, results, ms: t } of result.methods) {
-        ms.set(id, ms.get(id)! + t);
-        const layers = [...new Set(results.map((r) => r.layer).filter((l): l is string => l !== undefined))];
-        for (const r of results) {
-          const stem = batch.names[r.image]!;
-          const suffix = layers.length > 1 ? `.${r.layer === 'fused' ? 'fused' : layers.indexOf(r.layer!)}` : '';
-          const image = renderExplanation(r, batch.images[r.image]!, run.colormap, run.alpha);
-          const file = `${stem}.${id}${suffix}.png`;
-          write(file, await encodePng(image));
-          if (run.raw) {
-            const values = r.kind === 'map' ? r.values : r.raw;
-            write(`${stem}.${id}${suffix}.npy`, encodeNpy({ data: values, dims: r.kind === 'map' ? r.dims : r.rawDims }));
-          }
-          cells[r.image]!.push({
-            method: id,
-            src: file,
-            width: image.width,
-            height: image.height,
-            ...(r.layer !== undefined ? { layer: r.layer } : {}),
-            ...(r.class !== undefined ? { class: r.class, label: lens.labelOf(r.class) } : {}),
-          });
-        }
-      }
-      mkdirSync(records, { recursive: true });
-      for (const [i, name] of batch.names.entries()) {
-        const image = batch.images[i]!;
-        const file = `${name}.input.png`;
-        write(file, await encodePng(image));
-        const record: InputRecord = {
-          name,
-          at: startedAt,
-          order: batch.first + i,
-          image: { src: file, width: image.width, height: image.height },
-          predictions: result.top[i]!,
-          cells: cells[i]!,
-        };
-        writeAtomic(join(records, `${name}.json`), JSON.stringify(record));
-        summaryInputs.push({ name, top: result.top[i]!.map(({ class: c, label, probability }) => ({ class: c, label, probability })) });
-      }
-      finished += n;
-    }
+    await explainEntries(lens, todo, { ...run, startedAt }, 0, result);
   } catch (e) {
     // What was written so far stays usable: the report lists it, a rerun can resume.
-    if (e instanceof CancelledError) await writeReport(lens, run, startedAt, ms, skipped);
+    if (e instanceof CancelledError) await writeReport(lens, run, startedAt, result.ms, result.skipped);
     throw e;
   }
+  const { skipped, ms } = result;
   if (todo.length > 0 && skipped.length === todo.length) {
     const first = skipped[0]!;
     throw new InputError(`none of the ${todo.length} input(s) could be read (${first.path}: ${first.reason}): give images the model can read (PNG, JPEG, WebP, ... or .npy)`);
@@ -184,12 +137,88 @@ export async function explainRun(lens: Lens, inputs: readonly string[], run: Exp
   const report = await writeReport(lens, run, startedAt, ms, skipped);
   return {
     report,
-    files,
-    inputs: summaryInputs,
+    files: result.files,
+    inputs: result.inputs,
     skipped,
     existing: entries.length - todo.length,
     methods: run.methods.map((id) => ({ id, ms: ms.get(id)! })),
   };
+}
+
+/**
+ * Explain entries whose names the caller fixed (explainRun, or a queue worker with one batch
+ * of a larger run): outputs and per-input records into `run.out`, no report. `firstOrder` is
+ * the first entry's position in the whole run; unreadable inputs are skipped unless strict.
+ */
+export async function explainEntries(lens: Lens, todo: readonly InputEntry[], run: ExplainRunOptions, firstOrder = 0, into = emptyEntriesResult(run.methods)): Promise<EntriesResult> {
+  const records = recordDir(run.out);
+  const { files, skipped, ms } = into;
+  const startedAt = run.startedAt ?? new Date().toISOString();
+  const write = (name: string, bytes: Uint8Array) => {
+    const path = join(run.out, name);
+    writeAtomic(path, bytes, run.tempDir);
+    files.push(path);
+  };
+  const batchSize = run.options.batchSize ?? 8;
+  let finished = 0;
+  for await (const batch of inputBatches(lens, todo, { batchSize, strict: run.strict ?? false })) {
+    skipped.push(...batch.skipped);
+    const n = batch.names.length;
+    if (n === 0) continue;
+    const fraction = (methodIndex: number, inner: number) => (finished + (n * (methodIndex + inner)) / run.methods.length) / todo.length;
+    let current = 0;
+    const result = await lens.explainBatch(batch.tensor, run.methods, run.options, {
+      ...(run.signal ? { signal: run.signal } : {}),
+      onMethod: (id, i) => {
+        current = i;
+        run.onProgress?.(fraction(i, 0), `${id} on inputs ${finished + 1}-${finished + n} of ${todo.length}`);
+      },
+      onProgress: (f) => run.onProgress?.(fraction(current, f), `${run.methods[current]} on inputs ${finished + 1}-${finished + n} of ${todo.length}`),
+    });
+    const cells: InputRecord['cells'][] = batch.names.map(() => []);
+    for (const { id, results, ms: t } of result.methods) {
+      ms.set(id, (ms.get(id) ?? 0) + t);
+      const layers = [...new Set(results.map((r) => r.layer).filter((l): l is string => l !== undefined))];
+      for (const r of results) {
+        const stem = batch.names[r.image]!;
+        const suffix = layers.length > 1 ? `.${r.layer === 'fused' ? 'fused' : layers.indexOf(r.layer!)}` : '';
+        const image = renderExplanation(r, batch.images[r.image]!, run.colormap, run.alpha);
+        const file = `${stem}.${id}${suffix}.png`;
+        write(file, await encodePng(image));
+        if (run.raw) {
+          const values = r.kind === 'map' ? r.values : r.raw;
+          write(`${stem}.${id}${suffix}.npy`, encodeNpy({ data: values, dims: r.kind === 'map' ? r.dims : r.rawDims }));
+        }
+        cells[r.image]!.push({
+          method: id,
+          src: file,
+          width: image.width,
+          height: image.height,
+          ...(r.layer !== undefined ? { layer: r.layer } : {}),
+          ...(r.class !== undefined ? { class: r.class, label: lens.labelOf(r.class) } : {}),
+        });
+      }
+    }
+    mkdirSync(records, { recursive: true });
+    for (const [i, name] of batch.names.entries()) {
+      const image = batch.images[i]!;
+      const file = `${name}.input.png`;
+      write(file, await encodePng(image));
+      const record: InputRecord = {
+        name,
+        at: startedAt,
+        order: firstOrder + batch.first + i,
+        image: { src: file, width: image.width, height: image.height },
+        predictions: result.top[i]!,
+        cells: cells[i]!,
+      };
+      writeAtomic(join(records, `${name}.json`), JSON.stringify(record), run.tempDir);
+      into.records.push(record);
+      into.inputs.push({ name, top: result.top[i]!.map(({ class: c, label, probability }) => ({ class: c, label, probability })) });
+    }
+    finished += n;
+  }
+  return into;
 }
 
 function prepareOut(out: string): void {
@@ -209,45 +238,82 @@ function readdirSafe(path: string): string[] | undefined {
 async function writeReport(lens: Lens, run: ExplainRunOptions, startedAt: string, ms: Map<string, number>, skipped: SkippedInput[]): Promise<string> {
   const dir = recordDir(run.out);
   const names = (readdirSafe(dir) ?? []).filter((f) => f.endsWith('.json'));
-  // Order: earlier runs first, then input order; only the keys are held for all inputs.
-  const keys = names
-    .map((f) => {
+  // Only the sort keys are held for all inputs; each page reads its own records.
+  const refs = names
+    .map((f): RecordRef | undefined => {
       const r = readRecord(join(dir, f));
-      return r && { file: f, at: r.at, order: r.order };
+      return r && { at: r.at, order: r.order, load: () => readRecord(join(dir, f)) };
     })
-    .filter((k): k is { file: string; at: string; order: number } => k !== undefined)
-    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.order - b.order));
-  const pageSize = run.pageSize ?? 50;
+    .filter((k): k is RecordRef => k !== undefined);
+  const meta: ReportMeta = {
+    title: run.title ?? `convlens: ${lens.spec.name}`,
+    generated: startedAt,
+    model: await reportModel(lens),
+    settings: settingsOf(lens, run),
+    methods: run.methods.map((id) => ({ id, ms: ms.get(id)! })),
+    skipped,
+  };
+  return writeReportPages(run.out, refs, meta, run.pageSize);
+}
+
+/** A record to place in the report: its sort keys, and the record itself when its page is written. */
+export interface RecordRef {
+  at: string;
+  order: number;
+  load: () => InputRecord | undefined;
+}
+
+/** What a report says besides its inputs. */
+export interface ReportMeta {
+  title: string;
+  generated: string;
+  model: ReportData['model'];
+  settings: Record<string, string>;
+  /** Method ids with their total wall time. */
+  methods: { id: string; ms: number }[];
+  skipped: { name: string; reason: string }[];
+}
+
+/** The model as the report describes it. */
+export async function reportModel(lens: Lens): Promise<ReportData['model']> {
+  const { totals } = summarize(await lens.specialized());
+  return { name: lens.spec.name, inputShape: lens.inputShape(1).slice(1), opset: defaultOpset(lens.model), parameters: totals.parameters, ops: Object.entries(totals.nodes).map(([op, n]) => ({ op, count: n })) };
+}
+
+/** Report pages (index.html, page-2.html, ...) in `out` from records, earlier runs first, then input order. */
+export function writeReportPages(out: string, refs: readonly RecordRef[], meta: ReportMeta, pageSize = 50): string {
+  const keys = [...refs].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.order - b.order));
   const count = Math.max(1, Math.ceil(keys.length / pageSize));
   const pageFile = (p: number) => (p === 1 ? 'index.html' : `page-${p}.html`);
-  const { totals } = summarize(await lens.specialized());
-  const methods: ReportData['methods'] = run.methods.map((id) => {
+  const methods: ReportData['methods'] = meta.methods.map(({ id, ms }) => {
     const m = getMethod(id);
-    return { id, paper: m.paper, summary: m.summary, ms: ms.get(id)! };
+    return { id, paper: m.paper, summary: m.summary, ms };
   });
   for (let p = 1; p <= count; p++) {
     // A one-page report embeds its images (one file to share); longer ones link them.
-    const image = (linked: { src: string; width: number; height: number }): ReportImage => (count === 1 ? readFileSync(join(run.out, linked.src)) : linked);
-    const inputs: ReportInput[] = keys.slice((p - 1) * pageSize, p * pageSize).map(({ file }) => {
-      const r = readRecord(join(dir, file))!;
-      return { name: r.name, png: image(r.image), predictions: r.predictions, cells: r.cells.map(({ src, width, height, ...rest }) => ({ ...rest, png: image({ src, width, height }) })) };
-    });
+    const image = (linked: { src: string; width: number; height: number }): ReportImage => (count === 1 ? readFileSync(join(out, linked.src)) : linked);
+    const inputs: ReportInput[] = keys
+      .slice((p - 1) * pageSize, p * pageSize)
+      .map((k) => k.load())
+      .filter((r): r is InputRecord => r !== undefined)
+      .map((r) => ({ name: r.name, png: image(r.image), predictions: r.predictions, cells: r.cells.map(({ src, width, height, ...rest }) => ({ ...rest, png: image({ src, width, height }) })) }));
     const data: ReportData = {
-      title: run.title ?? `convlens: ${lens.spec.name}`,
-      generated: startedAt,
-      model: { name: lens.spec.name, inputShape: lens.inputShape(1).slice(1), opset: defaultOpset(lens.model), parameters: totals.parameters, ops: Object.entries(totals.nodes).map(([op, n]) => ({ op, count: n })) },
-      settings: settingsOf(lens, run),
+      title: meta.title,
+      generated: meta.generated,
+      model: meta.model,
+      settings: meta.settings,
       methods,
       inputs,
       page: { number: p, count, href: pageFile, firstInput: (p - 1) * pageSize, totalInputs: keys.length },
-      ...(skipped.length ? { skipped: skipped.map(({ name, reason }) => ({ name, reason })) } : {}),
+      ...(meta.skipped.length ? { skipped: meta.skipped.map(({ name, reason }) => ({ name, reason })) } : {}),
     };
-    writeAtomic(join(run.out, pageFile(p)), renderReport(data));
+    writeAtomic(join(out, pageFile(p)), renderReport(data));
   }
-  return resolve(join(run.out, 'index.html'));
+  return resolve(join(out, 'index.html'));
 }
 
-function settingsOf(lens: Lens, run: ExplainRunOptions): Record<string, string> {
+/** The settings table of the report. */
+export function settingsOf(lens: Lens, run: ExplainRunOptions): Record<string, string> {
   const o = run.options;
   const show = (v: unknown) => (typeof v === 'object' ? JSON.stringify(v) : String(v));
   const settings: Record<string, string> = {
