@@ -99,6 +99,7 @@ test('the explorer page: predict, explain, layers, methods, activations, graph',
   // Opacity 0 redraws locally: the canvas becomes the plain image.
   await page.fill('#alpha', '0');
   await page.dispatchEvent('#alpha', 'input');
+  await page.waitForSelector(`${done('grad-cam')} canvas`);
   assert.deepEqual((await canvasPixels(`${done('grad-cam')} canvas`)).data, input.data);
   await page.fill('#alpha', '0.5');
   await page.dispatchEvent('#alpha', 'input');
