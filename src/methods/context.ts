@@ -173,7 +173,7 @@ export class MethodContext {
     const chunks: RunResult[] = [];
     const argmax = weights === 'argmax';
     const req: EngineRequest = { ...request, ...(argmax && request.wrt?.length ? { targetWeight: 'argmax' as const } : {}) };
-    const full: EngineRequest = { ...req, expose: [...new Set([...(request.expose ?? []), this.targetTensor])] };
+    const full: EngineRequest = { targetTensor: this.targetTensor, ...req, expose: [...new Set([...(request.expose ?? []), this.targetTensor])] };
     for (let from = 0; from < n; ) {
       if (this.hooks.signal?.aborted) throw new CancelledError('the run was cancelled');
       const to = Math.min(n, from + this.batch);

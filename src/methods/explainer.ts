@@ -7,13 +7,13 @@
 import { ConvlensError } from '../errors.ts';
 import type { ModelProto } from '../model/onnx-proto.ts';
 import { GradientEngine } from '../autodiff/engine.ts';
-import { preSoftmaxTarget } from '../autodiff/compile.ts';
 import type { SessionOptions, Tensor } from '../runtime/session.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import { assertFiniteInput, assertFiniteOutput, assertInputSize } from '../runtime/finite.ts';
 import { checkModelGraph } from '../model/model.ts';
 import { resolveLayers, spatialLayers, type LayerInfo } from '../targets/layers.ts';
-import { resolveTargets } from '../targets/targets.ts';
+import { findHead, type Activation } from '../targets/head.ts';
+import { prepareTarget } from '../targets/prepare.ts';
 import { MethodContext, type InputGeometry, type RunHooks } from './context.ts';
 import { finish, fuse } from './postprocess.ts';
 import { getMethod } from './registry.ts';
@@ -53,13 +53,13 @@ export class Explainer {
     return spatialLayers(await this.engine.specialize([1, ...imageDims.slice(1)]));
   }
 
-  /** Model outputs (and the pre-softmax scores) for a batch. */
-  async predict(images: Tensor): Promise<{ scores: Tensor; outputs: Record<string, Tensor>; target: string }> {
+  /** Model outputs and the scores of `output`'s head (pre-softmax, pre-sigmoid) for a batch. */
+  async predict(images: Tensor, output?: string): Promise<{ scores: Tensor; outputs: Record<string, Tensor>; target: string; activation: Activation }> {
     const s = await this.specialize(images);
-    const target = preSoftmaxTarget(s, s.view.outputs[0]!.name);
+    const { tensor: target, activation } = findHead(s, output);
     const res = await this.engine.run(images, { expose: [target] });
     assertFiniteOutput(res.exposed[target]!.data, 'the model\'s scores', this.engine.model);
-    return { scores: res.exposed[target]!, outputs: res.outputs, target };
+    return { scores: res.exposed[target]!, outputs: res.outputs, target, activation };
   }
 
   /**
@@ -71,12 +71,8 @@ export class Explainer {
     const methodOptions = validateOptions(method.id, method.options, options);
     const geometry = geometryOf(images.dims);
     const s = await this.specialize(images);
-    const n = images.dims[0]!;
-    const target = preSoftmaxTarget(s, s.view.outputs[0]!.name);
-    const targetShape = [n, ...s.shapes.get(target)!.slice(1)];
-    const wanted = options.target ?? 'auto';
-    const scores = typeof wanted === 'object' && 'topK' in wanted ? (await this.predict(images)).scores : undefined;
-    const targets = resolveTargets(wanted, n, targetShape, scores);
+    const { head, targets } = await prepareTarget(this.engine, s, images, options.target ?? 'auto', options.output, geometry);
+    const target = head.tensor;
     const layers = method.usesLayers ? resolveLayers(s, options.targetLayers) : [];
     const ctx = new MethodContext(this.engine, s, images, targets, layers, geometry, {
       batchSize: options.batchSize ?? 8,

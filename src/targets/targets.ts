@@ -1,19 +1,53 @@
 /**
  * What to explain: per image a class (default: the arg max of the pre-softmax score), the
- * top-k classes, any weight tensor over the outputs, or a region of a dense output. Every
- * form becomes weights over the target tensor (the compiled graph differentiates
- * sum(weights * target)), one row per explanation.
+ * top-k classes, any weight tensor over the outputs, a class channel of a dense output
+ * summed over a region or mask, a detection's score, or the cosine similarity of an
+ * embedding to a reference. Every form becomes weights over the target tensor (the
+ * compiled graph differentiates sum(weights * target)), one row per explanation; for a
+ * non-linear target (the cosine) the weights are its gradient with respect to the target
+ * tensor at each image, so the chain rule gives the exact gradient of the target.
  */
 import { ConvlensError } from '../errors.ts';
+import { closest } from '../closest.ts';
 import type { Tensor } from '../runtime/session.ts';
+
+/** A class: its index, or its name among the model's labels. */
+export type ClassRef = number | string;
+
+/** A region of a dense output [N, classes, H, W] (or NHWC): one class channel, weighted. */
+export type Region =
+  /** A mask at the output's H x W, or at the input image's size (averaged over each output cell). */
+  | { class: ClassRef; mask: Float32Array }
+  /** A box in output cells, end-exclusive. */
+  | { class: ClassRef; box: readonly [y0: number, x0: number, y1: number, x1: number] }
+  /** A box in input pixels (x then y, end-exclusive); each output cell is weighted by the part of it inside. */
+  | { class: ClassRef; pixels: readonly [x0: number, y0: number, x1: number, y1: number] };
 
 export type Target =
   | 'auto'
-  | number
-  | readonly number[]
+  | ClassRef
+  | readonly ClassRef[]
   | { topK: number }
   | { weights: Tensor }
-  | { region: { class: number; mask: Float32Array } | { class: number; box: readonly [y0: number, x0: number, y1: number, x1: number] } };
+  | { region: Region }
+  /**
+   * The k-th detection of a [N, K, 6] output (rows x0, y0, x1, y1, score, class in input
+   * pixels): its score when that output is explained, or, when a dense head is explained,
+   * the detection's class channel over its box. `boxes` names the detections output.
+   */
+  | { detection: number; boxes?: string }
+  /** The cosine similarity of the output (an embedding) to a reference image's ([1, ...input]). */
+  | { similarTo: Tensor };
+
+/** Where the input image and other runs' results are needed to place a target. */
+export interface TargetContext {
+  /** The input image's size and layout (regions in input pixels, dense output layouts). */
+  input?: { height: number; width: number; layout: 'nchw' | 'nhwc' };
+  /** The detections [N, K, >= 6] of the batch (detection targets on a dense head). */
+  detections?: Tensor;
+  /** The reference embedding (similarity targets). */
+  reference?: Float32Array;
+}
 
 export interface ResolvedTargets {
   /** Row r explains image imageIndex[r]. */
@@ -36,12 +70,16 @@ function checkClass(c: number, classes: number): void {
   }
 }
 
-/** One-hot rows over axis 1 of the target (every position of a dense output gets its class). */
-function classWeights(classes: readonly number[], targetShape: readonly number[]): Tensor {
+/** One-hot rows over the class axis of the target (every position of a dense output gets its class). */
+function classWeights(classes: readonly number[], targetShape: readonly number[], classAxis = 1): Tensor {
   const rowShape = targetShape.slice(1);
-  const perClass = size(rowShape.slice(1));
-  const data = new Float32Array(classes.length * size(rowShape));
-  classes.forEach((c, r) => data.fill(1, r * size(rowShape) + c * perClass, r * size(rowShape) + (c + 1) * perClass));
+  const row = size(rowShape);
+  const inner = size(targetShape.slice(classAxis + 1));
+  const k = targetShape[classAxis] ?? 1;
+  const data = new Float32Array(classes.length * row);
+  classes.forEach((c, r) => {
+    for (let p = 0; p < row; p++) if (Math.floor(p / inner) % k === c) data[r * row + p] = 1;
+  });
   return { data, dims: [classes.length, ...rowShape] };
 }
 
@@ -84,20 +122,160 @@ export function topClasses(scores: Tensor, k: number): number[][] {
   });
 }
 
-function isClassList(t: Target): t is readonly number[] {
+function isClassList(t: Target): t is readonly ClassRef[] {
   return Array.isArray(t);
+}
+
+/** A class name as its index among `labels`; an unknown name fails with the likely one and the valid names. */
+export function classIndex(c: ClassRef, labels: readonly string[] | undefined): number {
+  if (typeof c === 'number') return c;
+  if (/^\d+$/.test(c)) return Number(c);
+  if (!labels) throw new TargetError(`class '${c}' is a name, but the model has no labels: give --labels (or convlens annotate --labels), or a class index`);
+  const i = labels.indexOf(c);
+  if (i >= 0) return i;
+  const lower = labels.findIndex((l) => l.toLowerCase() === c.toLowerCase());
+  if (lower >= 0) return lower;
+  const near = closest(c, labels);
+  throw new TargetError(`unknown class '${c}'${near ? ` (did you mean '${near}'?)` : ''}: classes are ${labels.join(', ')}`);
+}
+
+/** `target` with every class name replaced by its index among `labels`. */
+export function resolveClassNames(target: Target, labels: readonly string[] | undefined): Target {
+  if (target === 'auto') return target;
+  if (typeof target === 'number' || typeof target === 'string') return classIndex(target, labels);
+  if (isClassList(target)) return target.map((c) => classIndex(c, labels));
+  if ('region' in target) return { region: { ...target.region, class: classIndex(target.region.class, labels) } };
+  return target;
+}
+
+/** The axes of a dense output [N, a, b, c]: classes and space, told apart by the input's aspect (ties: the input's layout). */
+export function denseAxes(shape: readonly number[], input?: TargetContext['input']): { classAxis: number; heightAxis: number; widthAxis: number } {
+  const nchw = { classAxis: 1, heightAxis: 2, widthAxis: 3 };
+  const nhwc = { classAxis: 3, heightAxis: 1, widthAxis: 2 };
+  if (!input) return nchw;
+  const fits = (a: { heightAxis: number; widthAxis: number }) => {
+    const [h, w] = [shape[a.heightAxis]!, shape[a.widthAxis]!];
+    return h <= input.height && w <= input.width && Math.abs(h * input.width - w * input.height) <= Math.max(h, w);
+  };
+  const [a, b] = input.layout === 'nhwc' ? [nhwc, nchw] : [nchw, nhwc];
+  return fits(a) || !fits(b) ? a : b;
+}
+
+
+/** A region's weight per output cell [H * W]: a box, a mask at output or input size, or a pixel box. */
+function regionMask(region: Region, h: number, w: number, input: TargetContext['input']): Float32Array {
+  const mask = new Float32Array(h * w);
+  if ('box' in region) {
+    const [y0, x0, y1, x1] = region.box;
+    if (!(0 <= y0 && y0 < y1 && y1 <= h && 0 <= x0 && x0 < x1 && x1 <= w)) throw new TargetError(`region box [${region.box.join(', ')}] is not inside the ${h}x${w} output`);
+    for (let y = y0; y < y1; y++) mask.fill(1, y * w + x0, y * w + x1);
+    return mask;
+  }
+  if ('mask' in region && region.mask.length === h * w) return region.mask;
+  if (!input) throw new TargetError(`the region needs the input image's size (a mask of ${h}x${w} values, or a box in output cells)`);
+  const [sy, sx] = [input.height / h, input.width / w];
+  if ('mask' in region) {
+    if (region.mask.length !== input.height * input.width) throw new TargetError(`the region mask has ${region.mask.length} values; it must be ${h}x${w} (the output) or ${input.height}x${input.width} (the input image)`);
+    // Each output cell: the mean of the mask over the input pixels it covers.
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const [ya, yb, xa, xb] = [Math.floor(y * sy), Math.max(Math.floor(y * sy) + 1, Math.floor((y + 1) * sy)), Math.floor(x * sx), Math.max(Math.floor(x * sx) + 1, Math.floor((x + 1) * sx))];
+        let sum = 0;
+        for (let py = ya; py < yb; py++) for (let px = xa; px < xb; px++) sum += region.mask[py * input.width + px]!;
+        mask[y * w + x] = sum / ((yb - ya) * (xb - xa));
+      }
+    }
+    return mask;
+  }
+  const [x0, y0, x1, y1] = region.pixels;
+  if (!(0 <= x0 && x0 < x1 && x1 <= input.width && 0 <= y0 && y0 < y1 && y1 <= input.height)) {
+    throw new TargetError(`region [${region.pixels.join(', ')}] (x0, y0, x1, y1) is not inside the ${input.width}x${input.height} input image`);
+  }
+  // Each output cell covers [y*sy, (y+1)*sy) x [x*sx, (x+1)*sx) of the input: weight = the part of it inside the box.
+  const overlap = (a: number, b: number, lo: number, hi: number, s: number) => Math.max(0, Math.min(b, hi) - Math.max(a, lo)) / s;
+  for (let y = 0; y < h; y++) {
+    const fy = overlap(y * sy, (y + 1) * sy, y0, y1, sy);
+    for (let x = 0; fy > 0 && x < w; x++) mask[y * w + x] = fy * overlap(x * sx, (x + 1) * sx, x0, x1, sx);
+  }
+  return mask;
+}
+
+/** One row of weights per image: class `classes[i]` of a dense output, times that image's region. */
+function regionWeights(regions: readonly Region[], classes: readonly number[], targetShape: readonly number[], input: TargetContext['input']): Tensor {
+  if (targetShape.length !== 4) throw new TargetError(`a region target needs a dense output [N, classes, H, W]; this one is [${targetShape.join(', ')}]`);
+  const axes = denseAxes(targetShape, input);
+  const [h, w, k] = [targetShape[axes.heightAxis]!, targetShape[axes.widthAxis]!, targetShape[axes.classAxis]!];
+  classes.forEach((c) => checkClass(c, k));
+  const weights = classWeights(classes, targetShape, axes.classAxis);
+  const strides = [0, 0, 0, 0];
+  for (let a = 3, s = 1; a >= 1; a--) [strides[a], s] = [s, s * targetShape[a]!];
+  regions.forEach((region, r) => {
+    const mask = regionMask(region, h, w, input);
+    const at = r * h * w * k;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const cell = at + y * strides[axes.heightAxis]! + x * strides[axes.widthAxis]!;
+        for (let c = 0; c < k; c++) weights.data[cell + c * strides[axes.classAxis]!] = weights.data[cell + c * strides[axes.classAxis]!]! * mask[y * w + x]!;
+      }
+    }
+  });
+  return weights;
+}
+
+/**
+ * d cos(e, r) / d e = r / (|e| |r|) - (e . r) e / (|e|^3 |r|), per image embedding e
+ * (rows of `embeddings`) and the reference r: the weights whose weighted sum has the
+ * cosine's gradient.
+ */
+export function cosineWeights(embeddings: Tensor, reference: Float32Array): Tensor {
+  const n = embeddings.dims[0]!;
+  const d = embeddings.data.length / n;
+  if (reference.length !== d) throw new TargetError(`the reference embedding has ${reference.length} values; the output has ${d} per image`);
+  const norm = (v: ArrayLike<number>, from: number) => {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += v[from + j]! * v[from + j]!;
+    return Math.sqrt(s);
+  };
+  const nr = norm(reference, 0);
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const ne = norm(embeddings.data, i * d);
+    if (ne === 0 || nr === 0) throw new TargetError('an embedding is all zeros: its cosine similarity is undefined');
+    let dot = 0;
+    for (let j = 0; j < d; j++) dot += embeddings.data[i * d + j]! * reference[j]!;
+    for (let j = 0; j < d; j++) data[i * d + j] = reference[j]! / (ne * nr) - (dot * embeddings.data[i * d + j]!) / (ne * ne * ne * nr);
+  }
+  return { data, dims: embeddings.dims.slice() };
+}
+
+/** Whether a target is defined on the output's own values (not its pre-activation head). */
+export function needsRawOutput(target: Target, outputShape: readonly number[]): boolean {
+  if (typeof target !== 'object' || isClassList(target)) return false;
+  return 'similarTo' in target || ('detection' in target && outputShape.length === 3);
+}
+
+/** Rows [x0, y0, x1, y1, score, class] of a detections output [N, K, >= 6]. */
+export function isDetections(shape: readonly number[]): boolean {
+  return shape.length === 3 && shape[2]! >= 6;
 }
 
 /**
  * Resolve a target for a batch of `images` against the target tensor's shape
- * ([N, classes, ...]). `scores` (the target tensor's values) is needed for top-k only.
+ * ([N, classes, ...]). `scores` (the target tensor's values) is needed for top-k and
+ * similarity targets; `context` for regions in input pixels, detections and similarity.
  */
-export function resolveTargets(target: Target, images: number, targetShape: readonly number[], scores?: Tensor): ResolvedTargets {
+export function resolveTargets(target: Target, images: number, targetShape: readonly number[], scores?: Tensor, context: TargetContext = {}): ResolvedTargets {
   const classes = targetShape[1] ?? 1;
   const all = Array.from({ length: images }, (_, i) => i);
-  if (target === 'auto') return { imageIndex: all, classes: all.map(() => undefined), weights: 'argmax' };
+  const none = all.map(() => undefined);
+  if (target === 'auto') {
+    // A single value per image (a regression head, a [N] output): the value itself.
+    if (size(targetShape.slice(1)) === 1) return { imageIndex: all, classes: all.map(() => 0), weights: { data: new Float32Array(images).fill(1), dims: [images, ...targetShape.slice(1)] } };
+    return { imageIndex: all, classes: none, weights: 'argmax' };
+  }
+  if (typeof target === 'string') throw new TargetError(`class '${target}' is a name: resolve it with the model's labels first (resolveClassNames), or give a class index`);
   if (typeof target === 'number' || isClassList(target)) {
-    const list: number[] = typeof target === 'number' ? all.map(() => target) : [...target];
+    const list = (typeof target === 'number' ? all.map(() => target) : [...target]).map((c) => classIndex(c, undefined));
     if (list.length !== images) throw new TargetError(`${list.length} target classes for ${images} images: give one per image or a single class`);
     list.forEach((c) => checkClass(c, classes));
     return { imageIndex: all, classes: list, weights: classWeights(list, targetShape) };
@@ -118,33 +296,42 @@ export function resolveTargets(target: Target, images: number, targetShape: read
     if (w.data.length === row) {
       const data = new Float32Array(row * images);
       all.forEach((i) => data.set(w.data, i * row));
-      return { imageIndex: all, classes: all.map(() => undefined), weights: { data, dims: [images, ...targetShape.slice(1)] } };
+      return { imageIndex: all, classes: none, weights: { data, dims: [images, ...targetShape.slice(1)] } };
     }
     if (w.data.length !== row * images) {
       throw new TargetError(`target weights have ${w.data.length} values; the target tensor needs [${targetShape.slice(1).join(', ')}] per image (${row}) or for the whole batch (${row * images})`);
     }
-    return { imageIndex: all, classes: all.map(() => undefined), weights: { data: w.data, dims: [images, ...targetShape.slice(1)] } };
+    return { imageIndex: all, classes: none, weights: { data: w.data, dims: [images, ...targetShape.slice(1)] } };
+  }
+  if ('similarTo' in target) {
+    if (!scores || !context.reference) throw new TargetError('a similarity target needs the embeddings of the images and of the reference');
+    return { imageIndex: all, classes: none, weights: cosineWeights(scores, context.reference) };
+  }
+  if ('detection' in target) {
+    const k = target.detection;
+    if (isDetections(targetShape)) {
+      if (!Number.isInteger(k) || k < 0 || k >= targetShape[1]!) throw new TargetError(`detection ${k} is outside the model's ${targetShape[1]} detections (0..${targetShape[1]! - 1})`);
+      const row = size(targetShape.slice(1));
+      const data = new Float32Array(images * row);
+      for (const i of all) data[i * row + k * targetShape[2]! + 4] = 1;
+      return { imageIndex: all, classes: none, weights: { data, dims: [images, ...targetShape.slice(1)] } };
+    }
+    const det = context.detections;
+    if (!det || !isDetections(det.dims)) throw new TargetError('a detection target on a dense output needs the model\'s detections [N, K, 6] (x0, y0, x1, y1, score, class)');
+    const [count, cols] = [det.dims[1]!, det.dims[2]!];
+    if (!Number.isInteger(k) || k < 0 || k >= count) throw new TargetError(`detection ${k} is outside the model's ${count} detections (0..${count - 1})`);
+    const rows = all.map((i) => det.data.subarray((i * count + k) * cols, (i * count + k + 1) * cols));
+    const cls = rows.map((r) => Math.round(r[5]!));
+    const regions = rows.map((r, i): Region => {
+      const clamp = (v: number, hi: number) => Math.min(hi, Math.max(0, v));
+      const [x0, y0] = [clamp(r[0]!, context.input?.width ?? Infinity), clamp(r[1]!, context.input?.height ?? Infinity)];
+      const [x1, y1] = [clamp(r[2]!, context.input?.width ?? Infinity), clamp(r[3]!, context.input?.height ?? Infinity)];
+      if (!(x1 > x0 && y1 > y0)) throw new TargetError(`detection ${k} of input ${i} has an empty box [${Array.from(r.subarray(0, 4)).join(', ')}]`);
+      return { class: cls[i]!, pixels: [x0, y0, x1, y1] };
+    });
+    return { imageIndex: all, classes: cls, weights: regionWeights(regions, cls, targetShape, context.input) };
   }
   const region = target.region;
-  checkClass(region.class, classes);
-  if (targetShape.length !== 4) throw new TargetError(`a region target needs a dense output [N, classes, H, W]; this one is [${targetShape.join(', ')}]`);
-  const [h, w] = [targetShape[2]!, targetShape[3]!];
-  let mask: Float32Array;
-  if ('mask' in region) {
-    if (region.mask.length !== h * w) throw new TargetError(`the region mask has ${region.mask.length} values; the output is ${h}x${w}`);
-    mask = region.mask;
-  } else {
-    const [y0, x0, y1, x1] = region.box;
-    if (!(0 <= y0 && y0 < y1 && y1 <= h && 0 <= x0 && x0 < x1 && x1 <= w)) throw new TargetError(`region box [${region.box.join(', ')}] is not inside the ${h}x${w} output`);
-    mask = new Float32Array(h * w);
-    for (let y = y0; y < y1; y++) mask.fill(1, y * w + x0, y * w + x1);
-  }
-  const weights = classWeights(all.map(() => region.class), targetShape);
-  for (let i = 0; i < images; i++) {
-    for (let c = 0; c < classes; c++) {
-      const at = (i * classes + c) * h * w;
-      for (let p = 0; p < h * w; p++) weights.data[at + p] = weights.data[at + p]! * mask[p]!;
-    }
-  }
-  return { imageIndex: all, classes: all.map(() => region.class), weights };
+  const c = classIndex(region.class, undefined);
+  return { imageIndex: all, classes: all.map(() => c), weights: regionWeights(all.map(() => region), all.map(() => c), targetShape, context.input) };
 }

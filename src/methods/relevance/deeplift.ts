@@ -45,7 +45,7 @@ async function deeplift(ctx: MethodContext, pairs: readonly Pair[]): Promise<{ a
     const batch: Tensor = concatRows([...part.map((p) => ({ data: p.x, dims: [1, ...rowDims] })), ...part.map((p) => ({ data: p.b, dims: [1, ...rowDims] }))]);
     const rows = part.map((p) => p.row);
     const weights = ctx.explicitWeights([...rows, ...rows]);
-    const res = await ctx.engine.run(batch, { wrt: [input], rules: deepliftRules, expose: [ctx.targetTensor] }, weights);
+    const res = await ctx.engine.run(batch, { wrt: [input], rules: deepliftRules, targetTensor: ctx.targetTensor, expose: [ctx.targetTensor] }, weights);
     const m = res.gradients[input]!.data;
     const scores = res.exposed[ctx.targetTensor]!.data;
     const perScore = scores.length / (2 * k);
