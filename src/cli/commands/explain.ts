@@ -10,7 +10,7 @@ import { runExplain, type ExplainJob } from '../run-explain.ts';
 import { printJson, wantsJson } from '../output.ts';
 import type { CommonOptions } from '../../methods/types.ts';
 
-interface Flags {
+export interface ExplainFlags {
   method: string[];
   layer?: (string | number)[];
   allLayers?: boolean;
@@ -33,7 +33,7 @@ interface Flags {
   [flag: string]: unknown;
 }
 
-export function methodOptions(f: Flags): CommonOptions & Record<string, unknown> {
+export function methodOptions(f: ExplainFlags): CommonOptions & Record<string, unknown> {
   const options: CommonOptions & Record<string, unknown> = {
     target: parseTarget(f.target),
     batchSize: f.batchSize,
@@ -46,12 +46,9 @@ export function methodOptions(f: Flags): CommonOptions & Record<string, unknown>
   return options;
 }
 
-export function registerExplain(program: Command): void {
-  addMethodFlags(withInputOptions(program
-    .command('explain'))
-    .description('explain a model\'s decisions on images (files, folders, or .npy tensors) with one or more methods')
-    .argument('<model>', 'ONNX model file')
-    .argument('<inputs...>', 'image files, folders of images, or float32 .npy tensors in the model\'s input layout (used as-is)')
+/** The options of `explain` (methods, targets, layers, input, rendering), shared with `queue add`. */
+export function withExplainOptions(command: Command): Command {
+  return addMethodFlags(withInputOptions(command)
     .addOption(new Option('-m, --method <ids>', `methods, comma-separated (${methodIds.join(', ')})`).default(['grad-cam'], 'grad-cam').argParser(parseList))
     .addOption(new Option('-l, --layer <name>', 'layer for spatial methods (tensor name, node name or index; repeat for several)').argParser((v: string, prev: (string | number)[] | undefined) => [...(prev ?? []), parseLayer(v)]))
     .option('--all-layers', 'every conv layer (one map each)')
@@ -64,10 +61,18 @@ export function registerExplain(program: Command): void {
     .addOption(new Option('--alpha <a>', 'heat map opacity over the image').default(0.5).argParser(parseNumber('--alpha', 0, 1)))
     .addOption(new Option('--batch-size <n>', 'images per onnxruntime run').default(8).argParser(parseInteger('--batch-size', 1)))
     .addOption(new Option('--seed <n>', 'seed for random methods').default(0).argParser(parseInteger('--seed', 0)))
-    .option('--counterfactual', 'explain what lowers the score (the target weights negated)')
+    .option('--counterfactual', 'explain what lowers the score (the target weights negated)'));
+}
+
+export function registerExplain(program: Command): void {
+  withExplainOptions(program
+    .command('explain')
+    .description('explain a model\'s decisions on images (files, folders, or .npy tensors) with one or more methods')
+    .argument('<model>', 'ONNX model file')
+    .argument('<inputs...>', 'image files, folders of images, or float32 .npy tensors in the model\'s input layout (used as-is)'))
     .option('--skip-existing', 'resume: inputs already explained into --out (by every requested method) are skipped')
-    .option('--strict', 'stop at the first unreadable input (default: report it, skip it, go on)'))
-    .action(async (model: string, inputs: string[], flags: Flags, command: Command) => {
+    .option('--strict', 'stop at the first unreadable input (default: report it, skip it, go on)')
+    .action(async (model: string, inputs: string[], flags: ExplainFlags, command: Command) => {
       const job: ExplainJob = {
         model,
         inputs,
