@@ -173,7 +173,8 @@ export class MethodContext {
     const chunks: RunResult[] = [];
     const argmax = weights === 'argmax';
     const req: EngineRequest = { ...request, ...(argmax && request.wrt?.length ? { targetWeight: 'argmax' as const } : {}) };
-    const full: EngineRequest = { targetTensor: this.targetTensor, ...req, expose: [...new Set([...(request.expose ?? []), this.targetTensor])] };
+    // The target matters to graphs that differentiate it (forward-only runs share one graph).
+    const full: EngineRequest = { ...(request.wrt?.length ? { targetTensor: this.targetTensor } : {}), ...req, expose: [...new Set([...(request.expose ?? []), this.targetTensor])] };
     for (let from = 0; from < n; ) {
       if (this.hooks.signal?.aborted) throw new CancelledError('the run was cancelled');
       const to = Math.min(n, from + this.batch);
