@@ -20,6 +20,7 @@ import type { CommonOptions, Explanation } from '../methods/types.ts';
 import { softmaxRows, topClasses } from '../targets/targets.ts';
 import { spatialLayers, type LayerInfo } from '../targets/layers.ts';
 import { InputError } from '../input/layout.ts';
+import { featureMaps, type FeatureMapSet } from '../inspect/feature-maps.ts';
 import { decideInput, inputShapeOf, type InputOverrides, type InputSpec } from './input-spec.ts';
 import type { ModelDefaults } from './model-defaults.ts';
 
@@ -113,6 +114,11 @@ export class Lens {
     return topClasses(scores, Math.min(k, classes)).map((row, i) =>
       row.map((c) => ({ class: c, label: this.labelOf(c), probability: p[i * classes + c]!, score: scores.data[i * classes + c]! })),
     );
+  }
+
+  /** Activations of the given layers (tensor names) for a batch, one forward run. */
+  featureMaps(images: Tensor, layers: readonly string[]): Promise<FeatureMapSet[]> {
+    return featureMaps(this.explainer.engine, images, layers);
   }
 
   explain(images: Tensor, methodId: string, options: CommonOptions & Record<string, unknown> = {}, hooks: RunHooks = {}): Promise<Explanation[]> {

@@ -10,7 +10,8 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConvlensError } from '../errors.ts';
 import type { ActivationsResponse, ExplainResponse, ImageEntry, ModelInfo, PredictResponse } from './api-types.ts';
-import type { HostCall, HostReply, WorkspaceOp } from './workspace-host.ts';
+import type { HostCall, HostCancel, HostReply, WorkspaceOp } from './workspace-host.ts';
+import { CancelledError } from '../methods/context.ts';
 import { NotFoundError, type ModelSettings } from './workspace.ts';
 import type { ColormapName } from '../viz/colormaps.ts';
 
@@ -95,8 +96,9 @@ export class IsolatedWorkspace {
     return { ...((await this.call('predict', () => [this.childImage(id), k])) as PredictResponse), image: id };
   }
 
-  async explain(req: { image: string; method: string; layer?: string | number; target?: number | 'auto'; options?: Record<string, unknown>; colormap: ColormapName; alpha: number }): Promise<ExplainResponse> {
-    return (await this.call('explain', () => [{ ...req, image: this.childImage(req.image) }])) as ExplainResponse;
+  /** `signal` aborts the run in the worker between onnxruntime runs (CancelledError). */
+  async explain(req: { image: string; method: string; layer?: string | number; target?: number | 'auto'; options?: Record<string, unknown>; colormap: ColormapName; alpha: number }, signal?: AbortSignal): Promise<ExplainResponse> {
+    return (await this.call('explain', () => [{ ...req, image: this.childImage(req.image) }], signal)) as ExplainResponse;
   }
 
   async activations(id: string, ref: string | number, limit: number): Promise<ActivationsResponse> {
@@ -121,12 +123,14 @@ export class IsolatedWorkspace {
   }
 
   /** `args` as a function when it names images: their ids in the child are known once it is ready (after a replay). */
-  private call(op: WorkspaceOp, args: unknown[] | (() => unknown[])): Promise<unknown> {
-    return this.ready().then((child) => this.send(child, op, typeof args === 'function' ? args() : args));
+  private call(op: WorkspaceOp, args: unknown[] | (() => unknown[]), signal?: AbortSignal): Promise<unknown> {
+    return this.ready().then((child) => this.send(child, op, typeof args === 'function' ? args() : args, signal));
   }
 
-  private send(child: ChildProcess, op: WorkspaceOp, args: unknown[]): Promise<unknown> {
+  private send(child: ChildProcess, op: WorkspaceOp, args: unknown[], signal?: AbortSignal): Promise<unknown> {
     const id = this.nextId++;
+    if (signal?.aborted) return Promise.reject(new CancelledError('the request was cancelled'));
+    signal?.addEventListener('abort', () => this.pending.has(id) && child.connected && child.send({ cancel: id } satisfies HostCancel), { once: true });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -176,7 +180,7 @@ export class IsolatedWorkspace {
     clearTimeout(p.timer);
     if (reply.ok) return p.resolve(reply.value);
     const { kind, message, stack } = reply.error;
-    const error = kind === 'not-found' ? new NotFoundError(message) : kind === 'user' ? new ConvlensError(message) : new Error(message);
+    const error = kind === 'not-found' ? new NotFoundError(message) : kind === 'cancelled' ? new CancelledError(message) : kind === 'user' ? new ConvlensError(message) : new Error(message);
     if (stack) error.stack = stack;
     p.reject(error);
   }

@@ -25,6 +25,7 @@ import { isPresetName } from '../input/presets.ts';
 import { colormapNames, type ColormapName } from '../viz/colormaps.ts';
 import type { MethodEntry, SampleEntry, StatusResponse } from './api-types.ts';
 import { JobQueue, QueueAbortError } from './queue.ts';
+import { CancelledError } from '../methods/context.ts';
 import { NotFoundError, type ModelSettings } from './workspace.ts';
 import { defaultTimeBudgetMs, IsolatedWorkspace, TimeBudgetError, WorkerCrashError } from './isolated-workspace.ts';
 
@@ -303,15 +304,19 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
     options: m.options,
   }));
 
-  /** Run heavy work through the queue; dropped when the client disconnects while it waits. */
-  function queued<T>(req: IncomingMessage, res: ServerResponse, job: () => Promise<T>): Promise<T> {
+  /**
+   * Run heavy work through the queue; dropped when the client disconnects while it waits,
+   * and told through `signal` when it disconnects while it runs (the explorer aborts its
+   * previous request when the user asks for another: an explain then stops between runs).
+   */
+  function queued<T>(req: IncomingMessage, res: ServerResponse, job: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const abort = new AbortController();
     const onClose = () => {
       if (!res.writableEnded) abort.abort();
     };
     res.on('close', onClose);
     void req;
-    return queue.run(job, abort.signal);
+    return queue.run(() => job(abort.signal), abort.signal);
   }
 
   async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -366,7 +371,7 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
       const t = target(body);
       if (!methods.some((m) => m.id === request.method)) throw new HttpError(400, `unknown method '${request.method}': GET /api/methods lists them`);
       const options = requestOptions(request.method, body['options']);
-      return sendJson(res, await queued(req, res, () => workspace.explain({ ...request, ...(layer !== undefined ? { layer } : {}), ...(t !== undefined ? { target: t } : {}), ...(options ? { options } : {}) })));
+      return sendJson(res, await queued(req, res, (signal) => workspace.explain({ ...request, ...(layer !== undefined ? { layer } : {}), ...(t !== undefined ? { target: t } : {}), ...(options ? { options } : {}) }, signal)));
     }
     if (route === 'POST /api/activations') {
       const body = await readJson(req, limits.json);
@@ -428,7 +433,7 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
   }
 
   function fail(req: IncomingMessage, res: ServerResponse, path: string, e: unknown): void {
-    if (e instanceof QueueAbortError) return void res.destroy();
+    if (e instanceof QueueAbortError || e instanceof CancelledError) return void res.destroy();
     const status = e instanceof HttpError ? e.status : e instanceof NotFoundError ? 404 : e instanceof ConvlensError ? 400 : e instanceof TimeBudgetError ? 503 : 500;
     const message = status === 500 && !(e instanceof WorkerCrashError) ? `internal error: ${(e as Error)?.message ?? String(e)}` : (e as Error).message;
     if (status === 500) log(`${req.method} ${path}: ${(e as Error)?.stack ?? String(e)}`);

@@ -2,9 +2,11 @@
  * The explorer's model worker: a child process that holds the Workspace and runs every
  * model evaluation, so that the HTTP server stays responsive while onnxruntime computes
  * (its runs block their thread) and can kill a run that exceeds its time budget.
- * Protocol: the parent sends {id, op, args}; the child answers {id, ok, value | error}.
+ * Protocol: the parent sends {id, op, args}; the child answers {id, ok, value | error};
+ * {cancel: id} stops a running explain between onnxruntime runs.
  */
 import { ConvlensError } from '../errors.ts';
+import { CancelledError } from '../methods/context.ts';
 import { NotFoundError, Workspace } from './workspace.ts';
 
 export type WorkspaceOp = 'loadModel' | 'setLabels' | 'addImage' | 'imagePng' | 'predict' | 'explain' | 'activations' | 'graph' | 'filters';
@@ -13,8 +15,12 @@ export interface HostCall {
   op: WorkspaceOp;
   args: unknown[];
 }
+/** Stop the call of this id (the explorer sent a newer request). */
+export interface HostCancel {
+  cancel: number;
+}
 export interface HostError {
-  kind: 'not-found' | 'user' | 'internal';
+  kind: 'not-found' | 'user' | 'internal' | 'cancelled';
   message: string;
   stack?: string;
 }
@@ -23,19 +29,26 @@ export type HostReply = { id: number; ok: true; value: unknown } | { id: number;
 const workspace = new Workspace();
 const send = (reply: HostReply) => process.send?.(reply);
 
-process.on('message', (call: HostCall) => {
+/** Calls that can be cancelled (explain), by call id. */
+const running = new Map<number, AbortController>();
+
+process.on('message', (call: HostCall | HostCancel) => {
+  if ('cancel' in call) return void running.get(call.cancel)?.abort();
   const fn = workspace[call.op] as (...args: unknown[]) => unknown;
+  const abort = new AbortController();
+  if (call.op === 'explain') running.set(call.id, abort);
   Promise.resolve()
-    .then(() => fn.apply(workspace, call.args))
+    .then(() => fn.apply(workspace, call.op === 'explain' ? [...call.args, abort.signal] : call.args))
     .then(
       (value) => send({ id: call.id, ok: true, value }),
       (e: unknown) => {
-        const kind = e instanceof NotFoundError ? 'not-found' : e instanceof ConvlensError ? 'user' : 'internal';
+        const kind = e instanceof CancelledError ? 'cancelled' : e instanceof NotFoundError ? 'not-found' : e instanceof ConvlensError ? 'user' : 'internal';
         const error: HostError = { kind, message: (e as Error)?.message ?? String(e) };
         if (kind === 'internal' && (e as Error)?.stack) error.stack = (e as Error).stack!;
         send({ id: call.id, ok: false, error });
       },
-    );
+    )
+    .finally(() => running.delete(call.id));
 });
 // The parent went away: nothing is left to answer to.
 process.on('disconnect', () => process.exit(0));

@@ -9,29 +9,26 @@ import { parseModel } from '../model/model.ts';
 import type { ModelProto } from '../model/onnx-proto.ts';
 import { GraphView } from '../model/graph-view.ts';
 import { normalizeOpset } from '../model/opset.ts';
-import { declaredDims } from '../runtime/specialize.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import type { Tensor } from '../runtime/session.ts';
-import { Explainer } from '../methods/explainer.ts';
 import { getMethod } from '../methods/registry.ts';
 import type { Explanation } from '../methods/types.ts';
 import { convLayers, spatialLayers, type LayerInfo } from '../targets/layers.ts';
-import { topClasses } from '../targets/targets.ts';
-import { detectLayout, InputError, showDims, type InputLayout } from '../input/layout.ts';
-import { channelNormalization } from '../input/presets.ts';
+import { InputError, type InputLayout } from '../input/layout.ts';
 import { imageToTensor } from '../input/preprocess.ts';
 import { loadImageForModel, type ResizeMode } from '../input/image-file.ts';
 import { summarize } from '../inspect/summary.ts';
 import { modelGraph } from '../inspect/graph.ts';
 import { layoutGraph, renderSvg } from '../inspect/graph-svg.ts';
-import { featureMaps, makeGrid, renderGrid, type FeatureMapSet } from '../inspect/feature-maps.ts';
+import { makeGrid, renderGrid, type FeatureMapSet } from '../inspect/feature-maps.ts';
 import { filterImages, weightLayers } from '../inspect/filters.ts';
 import { applyColormap, type ColormapName } from '../viz/colormaps.ts';
 import type { RgbImage } from '../viz/image.ts';
 import { encodePng } from '../viz/png.ts';
-import { softmaxRows } from '../targets/targets.ts';
 import type { ActivationsResponse, ExplainResponse, ImageEntry, LayerEntry, ModelInfo, PredictResponse } from './api-types.ts';
 import { floatsToBase64, renderResult } from './render.ts';
+import { Lens } from '../app/lens.ts';
+import { readMetadataDefaults } from '../app/model-defaults.ts';
 
 /** A request that names something that does not exist (HTTP 404). */
 export class NotFoundError extends ConvlensError {
@@ -41,11 +38,11 @@ export class NotFoundError extends ConvlensError {
 export interface ModelSettings {
   /** Display name (the file name). */
   name: string;
-  /** Input normalization preset (default: 'imagenet' for color models, 'unit' for gray). */
+  /** Input normalization preset (default: the model's own, else 'imagenet' for color models, 'unit' for gray). */
   preset?: string;
-  /** How images are fitted to the model's size (default 'center-crop'). */
+  /** How images are fitted to the model's size (default: the model's own, else 'center-crop'). */
   resize?: ResizeMode;
-  /** Class names, one per output class. */
+  /** Class names, one per output class (default: the model's own). */
   labels?: string[];
   /** Input size when the model leaves height/width symbolic. */
   size?: { height: number; width: number };
@@ -54,7 +51,7 @@ export interface ModelSettings {
 interface LoadedModel {
   generation: number;
   info: ModelInfo;
-  explainer: Explainer;
+  lens: Lens;
   specialized: Specialized;
   layout: InputLayout;
   layers: LayerInfo[];
@@ -94,47 +91,40 @@ export class Workspace {
     this.explanations.clear();
     this.activationCache = undefined;
     this.graphSvg = undefined;
-    await previous?.explainer.release();
+    await previous?.lens.release();
     return loaded.info;
   }
 
   private async prepareModel(proto: ModelProto, settings: ModelSettings): Promise<LoadedModel> {
-    const view = new GraphView(normalizeOpset(proto).graph!);
-    const input = view.inputs[0];
-    if (!input) throw new InputError(`'${settings.name}' has no graph input: export the model with its image input`);
-    const dims = declaredDims(input) ?? [];
-    const layout = detectLayout(dims, input.name);
-    const height = layout.height ?? settings.size?.height;
-    const width = layout.width ?? settings.size?.width;
-    if (height === undefined || width === undefined) {
-      throw new InputError(`input '${input.name}' has shape ${showDims(dims)} with a symbolic height/width: give the size (e.g. ?size=224 when uploading, --size for serve)`);
-    }
-    const preset = settings.preset ?? (layout.channels === 1 ? 'unit' : 'imagenet');
-    channelNormalization(preset, layout.channels);
-    const resize = settings.resize ?? 'center-crop';
-    const inputShape = layout.layout === 'nchw' ? [1, layout.channels, height, width] : [1, height, width, layout.channels];
-    const explainer = await Explainer.create(proto);
+    // The model's own defaults (convlens annotate) unless the request gives its own.
+    const lens = await Lens.open(proto, {
+      defaults: readMetadataDefaults(proto, `'${settings.name}'`),
+      fallbackName: settings.name,
+      ...(settings.preset !== undefined ? { preset: settings.preset } : {}),
+      ...(settings.resize !== undefined ? { resize: settings.resize } : {}),
+      ...(settings.labels !== undefined ? { labels: settings.labels } : {}),
+      ...(settings.size !== undefined ? { size: settings.size } : {}),
+    });
     try {
-      const specialized = await explainer.engine.specialize(inputShape);
-      const { scores } = await explainer.predict({ data: new Float32Array(inputShape.reduce((a, b) => a * b, 1)), dims: inputShape });
+      const { spec } = lens;
+      const inputShape = lens.inputShape(1);
+      const specialized = await lens.specialized();
+      const { scores } = await lens.predict({ data: new Float32Array(inputShape.reduce((a, b) => a * b, 1)), dims: inputShape });
       const classes = scores.data.length;
-      if (settings.labels && settings.labels.length !== classes) {
-        throw new InputError(`${settings.labels.length} labels for a model with ${classes} classes: give one label per class`);
-      }
       const layers = spatialLayers(specialized);
       const convs = new Set(convLayers(specialized).map((l) => l.tensor));
       const summary = summarize(specialized);
       const info: ModelInfo = {
-        name: settings.name,
+        name: spec.name,
         inputShape,
-        layout: layout.layout,
-        channels: layout.channels,
-        height,
-        width,
-        preset: typeof preset === 'string' ? preset : 'custom',
-        resize,
+        layout: spec.layout.layout,
+        channels: spec.layout.channels,
+        height: spec.size!.height,
+        width: spec.size!.width,
+        preset: typeof spec.preset === 'string' ? spec.preset : 'custom',
+        resize: spec.resize,
         classes,
-        labels: settings.labels ?? null,
+        labels: spec.labels ?? null,
         layers: layers.map((l): LayerEntry => ({ tensor: l.tensor, node: l.node, op: l.op, shape: l.shape, index: l.index, conv: convs.has(l.tensor) })),
         defaultLayer: layers[layers.length - 1]?.tensor ?? null,
         filterLayers: weightLayers(specialized).filter((l) => l.op === 'Conv' && l.value.dims.length === 4).map((l) => l.name),
@@ -145,9 +135,9 @@ export class Workspace {
           rows: summary.rows.filter((r) => r.kind === 'compute').map(({ node, op, output, shape, parameters, macs }) => ({ node, op, output, shape, parameters, macs })),
         },
       };
-      return { generation: ++this.generation, info, explainer, specialized, layout, layers, convTensors: [...convs] };
+      return { generation: ++this.generation, info, lens, specialized, layout: spec.layout, layers, convTensors: [...convs] };
     } catch (e) {
-      await explainer.release();
+      await lens.release();
       throw e;
     }
   }
@@ -186,7 +176,7 @@ export class Workspace {
     const m = this.loaded();
     if (stored.prepared?.generation === m.generation) return stored.prepared;
     const { image } = await loadImageForModel(stored.bytes, { height: m.info.height, width: m.info.width, resize: m.info.resize, name: stored.name });
-    const tensor = imageToTensor([image], m.layout, m.info.preset);
+    const tensor = imageToTensor([image], m.layout, m.lens.spec.preset);
     stored.prepared = { generation: m.generation, image, tensor, png: await encodePng(image) };
     return stored.prepared;
   }
@@ -204,12 +194,9 @@ export class Workspace {
     const m = this.loaded();
     const { tensor } = await this.prepare(this.image(id));
     const t0 = performance.now();
-    const { scores } = await m.explainer.predict(tensor);
+    const { top } = await m.lens.predict(tensor, k);
     const ms = performance.now() - t0;
-    const probabilities = softmaxRows(scores);
-    const flat: Tensor = { data: scores.data, dims: [1, scores.data.length] };
-    const top = topClasses(flat, Math.min(k, scores.data.length))[0]!.map((c) => ({ class: c, label: this.labelOf(c), probability: probabilities[c]!, score: scores.data[c]! }));
-    return { image: id, top, ms };
+    return { image: id, top: top[0]!.map((t) => ({ ...t, label: this.labelOf(t.class) })), ms };
   }
 
   /** A spatial layer by tensor name, node name or index in the layer list. */
@@ -220,7 +207,8 @@ export class Workspace {
     return l;
   }
 
-  async explain(req: { image: string; method: string; layer?: string | number; target?: number | 'auto'; options?: Record<string, unknown>; colormap: ColormapName; alpha: number }): Promise<ExplainResponse> {
+  /** `signal`: a newer request from the explorer stops this one between runs (CancelledError). */
+  async explain(req: { image: string; method: string; layer?: string | number; target?: number | 'auto'; options?: Record<string, unknown>; colormap: ColormapName; alpha: number }, signal?: AbortSignal): Promise<ExplainResponse> {
     const m = this.loaded();
     const method = getMethod(req.method);
     const prepared = await this.prepare(this.image(req.image));
@@ -234,11 +222,12 @@ export class Workspace {
     const cached = entry !== undefined;
     if (!entry) {
       const t0 = performance.now();
-      const results = await m.explainer.explain(prepared.tensor, req.method, {
-        ...req.options,
-        target: target === 'auto' ? 'auto' : [target],
-        ...(layer !== undefined ? { targetLayers: [layer] } : {}),
-      });
+      const results = await m.lens.explain(
+        prepared.tensor,
+        req.method,
+        { ...req.options, target: target === 'auto' ? 'auto' : [target], ...(layer !== undefined ? { targetLayers: [layer] } : {}) },
+        signal ? { signal } : {},
+      );
       entry = { e: results[0]!, ms: performance.now() - t0 };
       this.explanations.set(key, entry);
       if (this.explanations.size > MAX_CACHED_EXPLANATIONS) this.explanations.delete(this.explanations.keys().next().value!);
@@ -273,7 +262,7 @@ export class Workspace {
     let set = this.activationCache.sets.get(layer.tensor);
     if (!set) {
       const wanted = m.convTensors.includes(layer.tensor) ? m.convTensors : [layer.tensor];
-      for (const s of await featureMaps(m.explainer.engine, tensor, wanted)) this.activationCache.sets.set(s.layer.tensor, s);
+      for (const s of await m.lens.featureMaps(tensor, wanted)) this.activationCache.sets.set(s.layer.tensor, s);
       set = this.activationCache.sets.get(layer.tensor)!;
     }
     // The `limit` most active channels (by mean) when the layer has more, in channel order.
@@ -317,7 +306,7 @@ export class Workspace {
   }
 
   async release(): Promise<void> {
-    await this.model?.explainer.release();
+    await this.model?.lens.release();
     this.model = undefined;
   }
 }

@@ -1,0 +1,54 @@
+/**
+ * The explorer cancels: when the page aborts a running explain (the user picked another
+ * method or image), the model worker stops it between onnxruntime runs instead of
+ * finishing it, and the next request runs at once. Also: the explorer reads the model's
+ * own metadata (preprocessing, labels) like the CLI.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serializeModel } from '../src/model/model.ts';
+import { writeMetadataDefaults } from '../src/app/model-defaults.ts';
+import { startServer, type ExplorerServer } from '../src/web/server.ts';
+import type { ExplainResponse, ModelInfo, StatusResponse } from '../src/web/api-types.ts';
+import { zoo } from './zoo/models.ts';
+import { fixture } from './helpers.ts';
+
+let served: ExplorerServer;
+const labels = Array.from({ length: 10 }, (_, i) => `label ${i}`);
+
+before(async () => {
+  const model = zoo['tiny-vgg']!.build();
+  writeMetadataDefaults(model, { preset: 'unit', resize: 'stretch', labels, name: 'Annotated VGG' });
+  served = await startServer({ model: { bytes: serializeModel(model), settings: { name: 'tiny-vgg.onnx' } }, samples: [fixture('images/coffee.jpg')], port: 0 });
+});
+after(async () => served.close());
+
+const api = (path: string, body?: unknown, signal?: AbortSignal) =>
+  fetch(new URL(path, served.url), body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+
+test('the explorer uses the model metadata: name, preset, resize and labels', async () => {
+  const info = (await (await api('/api/model')).json()) as ModelInfo;
+  assert.deepEqual([info.name, info.preset, info.resize, info.labels], ['Annotated VGG', 'unit', 'stretch', labels]);
+});
+
+test('an aborted explain stops in the worker (it is not finished and cached), and the next request is served', async () => {
+  const slow = { image: 'sample-coffee', method: 'occlusion', options: { window: 2, stride: 1 } };
+  const abort = new AbortController();
+  const pending = api('/api/explain', slow, abort.signal).catch((e: Error) => e);
+  // Wait until the occlusion runs, then abort it as the page does.
+  for (;;) {
+    const status = (await (await api('/api/status')).json()) as StatusResponse;
+    if (status.queue.running) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  abort.abort();
+  assert.equal(((await pending) as Error).name, 'AbortError');
+  const quick = (await (await api('/api/explain', { image: 'sample-coffee', method: 'saliency' })).json()) as ExplainResponse;
+  assert.equal(quick.method, 'saliency');
+  assert.equal(quick.label, `label ${quick.class}`);
+  // Had the occlusion run to its end, asking again would be answered from the cache.
+  const again = (await (await api('/api/explain', slow)).json()) as ExplainResponse;
+  assert.equal(again.cached, false);
+  const cachedNow = (await (await api('/api/explain', slow)).json()) as ExplainResponse;
+  assert.equal(cachedNow.cached, true);
+});
