@@ -20,6 +20,7 @@ import { LayerError, resolveLayers, type LayerInfo, type LayerRef } from '../tar
 import { applyColormap, type ColormapName } from '../viz/colormaps.ts';
 import { createRgbImage, type Rgb, type RgbImage } from '../viz/image.ts';
 import { grid } from '../viz/render.ts';
+import { rowsFigure, tileFigure, type Figure } from './figure.ts';
 
 export interface FeatureMapSet {
   layer: LayerInfo;
@@ -235,6 +236,8 @@ export interface LayerOutputsOptions {
   channels?: number;
   /** Display height of every tile; default the tallest layer's map height. */
   height?: number;
+  /** With no `height`: at least this tall (small maps are upscaled, nearest neighbour). */
+  minHeight?: number;
   padding?: number;
   normalize?: GridNormalize;
   colormap?: ColormapName;
@@ -265,7 +268,7 @@ export async function layerOutputs(
   checkCount('padding', padding, 0);
   if (options.height !== undefined) checkCount('height', options.height, 1);
   const sets = await featureMaps(engine, images, layers);
-  const height = options.height ?? Math.max(...sets.map((f) => f.maps.dims[1]!));
+  const height = options.height ?? Math.max(options.minHeight ?? 1, ...sets.map((f) => f.maps.dims[1]!));
   const figures: LayerOutputsFigure[] = [];
   for (let image = 0; image < images.dims[0]!; image++) {
     const rows = sets.filter((f) => f.image === image).map((f) => {
@@ -291,4 +294,48 @@ export async function layerOutputs(
     });
   }
   return figures;
+}
+
+const tileScaling: Record<GridNormalize, string> = {
+  'per-map': 'each tile from its own min to its max',
+  'per-layer': 'one range for all tiles',
+  none: 'values as they are, clipped to [0, 1]',
+};
+
+/**
+ * One layer's maps for one image as a readable figure: tiles upscaled to at least
+ * `minTile` pixels, the channel index under each tile, the layer's name and shape as
+ * the title, and a colorbar saying what the colours stand for.
+ */
+export function featureFigure(set: FeatureMapSet, options: { columns?: number; normalize?: GridNormalize; colormap?: ColormapName; minTile?: number; title?: string } = {}): Figure {
+  const { columns = 8, normalize = 'per-map', colormap = 'viridis', minTile = 64 } = options;
+  const [k, h, w] = mapsDims(set.maps);
+  const plane = h * w;
+  const values = normalize === 'none' ? set.maps.data : normalized(set.maps.data, plane, normalize);
+  const tiles = Array.from({ length: k }, (_, t) => applyColormap(values.subarray(t * plane, (t + 1) * plane), w, h, colormap));
+  const [lo, hi] = extent(set.maps.data);
+  const scale = normalize === 'per-layer' ? { colormap, min: lo, max: Math.max(hi, lo + 1e-5) } : { colormap, min: 0, max: 1 };
+  const { layer } = set;
+  return tileFigure(tiles, {
+    columns,
+    minTile,
+    title: options.title ?? `${layer.tensor}  [${layer.shape.slice(1).join('x')}]  ${layer.op}: ${k} of ${layer.shape[1]} channels`,
+    captions: set.channels.map(String),
+    colorbar: { scale, caption: `activation (${tileScaling[normalize]}); tile label = channel`, ...(normalize === 'per-map' ? { tickLabels: ['min', 'max'] as [string, string] } : {}) },
+  });
+}
+
+/** The layer-outputs figure with each row under its layer's name, shape and channels, and a colorbar. */
+export function layerOutputsCaptioned(figure: LayerOutputsFigure, options: { normalize?: GridNormalize; colormap?: ColormapName; title?: string } = {}): Figure {
+  const { normalize = 'per-map', colormap = 'viridis' } = options;
+  const { image } = figure;
+  const rows = figure.rows.map((r) => {
+    const strip = createRgbImage(image.width, r.height, { data: image.data.slice(3 * r.y * image.width, 3 * (r.y + r.height) * image.width) });
+    const last = r.channels.at(-1) ?? 0;
+    return { caption: `${r.layer.tensor}  [${r.layer.shape.slice(1).join('x')}]  ${r.layer.op}, channels 0-${last} of ${r.layer.shape[1]}`, image: strip };
+  });
+  return rowsFigure(rows, {
+    ...(options.title ? { title: options.title } : {}),
+    colorbar: { scale: { colormap, min: 0, max: 1 }, caption: `activation (${tileScaling[normalize]})`, ...(normalize !== 'none' ? { tickLabels: ['min', 'max'] as [string, string] } : {}) },
+  });
 }

@@ -13,6 +13,7 @@ import { LayerError, spatialLayers, type LayerRef } from '../targets/layers.ts';
 import { createRgbImage, type RgbImage } from '../viz/image.ts';
 import { minMaxNormalize } from '../viz/normalize.ts';
 import { grid } from '../viz/render.ts';
+import { tileFigure, type Figure } from './figure.ts';
 
 const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
@@ -224,5 +225,26 @@ export function weightStats(s: Specialized): WeightStats[] {
       zeros: zeros / v.length,
       histogram: histogram(v, min, max),
     };
+  });
+}
+
+/**
+ * A layer's kernels as a readable figure: tiles upscaled to at least `minTile` pixels,
+ * each labelled under it (filter index; filter/input channel for grey tiles), the layer
+ * as the title, and a bar saying how weights map to grey levels.
+ */
+export function filterFigure(f: FilterImages, options: { columns?: number; minTile?: number } = {}): Figure {
+  const { columns = 8, minTile = 64 } = options;
+  const rgb = f.mode === 'rgb';
+  return tileFigure(f.tiles.map((t) => t.image), {
+    columns,
+    minTile,
+    title: `${f.layer}  ${f.op} ${f.kernel.join('x')} kernels${rgb ? ' (RGB: input channel c as colour c)' : ''}`,
+    captions: f.tiles.map((t) => (rgb ? String(t.out) : `${t.out}/${t.in}`)),
+    colorbar: {
+      scale: { colormap: 'channels', min: 0, max: 1 },
+      caption: `weight, each ${rgb ? 'filter' : 'kernel'} from its own min to its max; label = ${rgb ? 'filter' : 'filter/input channel'}`,
+      tickLabels: ['min', 'max'],
+    },
   });
 }
