@@ -1,18 +1,20 @@
 /** `convlens convert`: a TF.js model.json (and its weight shards) saved as an .onnx file. */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
 import { readModelFile, writeModelFile } from '../../model/file.ts';
-import { OptionError } from '../../errors.ts';
+import { fileHelp, outFile } from '../out-path.ts';
+import { printJson, wantsJson } from '../output.ts';
 
 export function registerConvert(program: Command): void {
   program
     .command('convert')
     .description('convert a TF.js model (model.json + weight shards, LayersModel or GraphModel) to an ONNX file; no Python needed')
     .argument('<model>', 'TF.js model.json (an .onnx file is re-saved as it is)')
-    .requiredOption('-o, --out <file>', 'output .onnx file')
-    .action((modelPath: string, flags: { out: string }) => {
-      if (!flags.out.toLowerCase().endsWith('.onnx')) throw new OptionError(`--out '${flags.out}' does not end in .onnx: name the output file model.onnx`);
-      writeModelFile(flags.out, readModelFile(modelPath));
-      process.stdout.write(`${resolve(flags.out)}\n`);
+    .requiredOption('-o, --out <file>', fileHelp('.onnx'))
+    .action((modelPath: string, flags: { out: string }, command: Command) => {
+      const path = outFile(flags.out, ['.onnx']);
+      const model = readModelFile(modelPath);
+      writeModelFile(path, model);
+      if (wantsJson(command)) printJson({ files: [path], outputs: [{ kind: 'model', from: modelPath, nodes: model.graph?.node?.length ?? 0, path }] });
+      else process.stdout.write(`${path}\n`);
     });
 }
