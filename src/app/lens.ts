@@ -17,19 +17,20 @@ import { Explainer } from '../methods/explainer.ts';
 import { optionsFor } from '../methods/registry.ts';
 import type { RunHooks } from '../methods/context.ts';
 import type { CommonOptions, Explanation } from '../methods/types.ts';
-import { softmaxRows, topClasses } from '../targets/targets.ts';
+import { needsRawOutput, resolveClassNames, topClasses } from '../targets/targets.ts';
 import { spatialLayers, type LayerInfo } from '../targets/layers.ts';
 import { InputError } from '../input/layout.ts';
 import { featureMaps, type FeatureMapSet } from '../inspect/feature-maps.ts';
 import { decideInput, inputShapeOf, type InputOverrides, type InputSpec } from './input-spec.ts';
 import type { ModelDefaults } from './model-defaults.ts';
+import { classScores, findHead, probabilities, type Activation } from '../targets/head.ts';
 
 export interface ClassScore {
   class: number;
   label: string;
-  /** Softmax of the pre-softmax scores. */
+  /** Softmax of the scores (a sigmoid for sigmoid heads; NaN for a single raw value, a regression). */
   probability: number;
-  /** Pre-softmax score. */
+  /** Pre-softmax (pre-sigmoid) score; a dense head's best position. */
   score: number;
 }
 
@@ -100,17 +101,30 @@ export class Lens {
   }
 
   /** Class scores of each image as top-k lists (and the raw scores). */
-  async predict(images: Tensor, k = this.topK): Promise<{ top: ClassScore[][]; scores: Tensor }> {
-    const { scores } = await this.explainer.predict(images);
-    this.checkLabels(scores);
-    return { top: this.topOf(scores, k), scores };
+  async predict(images: Tensor, k = this.topK, output?: string): Promise<{ top: ClassScore[][]; scores: Tensor }> {
+    const { scores, activation } = await this.explainer.predict(images, output);
+    const perClass = this.classScores(scores);
+    return { top: this.topOf(perClass, k, activation), scores };
   }
 
-  /** Ranked classes from pre-softmax scores [N, K]. */
-  topOf(scores: Tensor, k = this.topK): ClassScore[][] {
+  /** The head of a model output (default: the first): its score tensor and activation. */
+  async head(output?: string): Promise<ReturnType<typeof findHead>> {
+    return findHead(await this.specialized(), output);
+  }
+
+  /** One score per class [N, K] (a dense head's best position per class), checked against the labels. */
+  private classScores(scores: Tensor): Tensor {
+    const { height, width } = this.spec.size ?? { height: 0, width: 0 };
+    const perClass = classScores(scores, this.spec.size ? { height, width, layout: this.spec.layout.layout } : undefined);
+    this.checkLabels(perClass);
+    return perClass;
+  }
+
+  /** Ranked classes from per-class scores [N, K] (pre-softmax, or pre-sigmoid with activation 'sigmoid'). */
+  topOf(scores: Tensor, k = this.topK, activation: Activation = 'softmax'): ClassScore[][] {
     const n = scores.dims[0]!;
     const classes = scores.data.length / n;
-    const p = softmaxRows(scores);
+    const p = probabilities(scores, activation);
     return topClasses(scores, Math.min(k, classes)).map((row, i) =>
       row.map((c) => ({ class: c, label: this.labelOf(c), probability: p[i * classes + c]!, score: scores.data[i * classes + c]! })),
     );
@@ -122,7 +136,8 @@ export class Lens {
   }
 
   explain(images: Tensor, methodId: string, options: CommonOptions & Record<string, unknown> = {}, hooks: RunHooks = {}): Promise<Explanation[]> {
-    return this.explainer.explain(images, methodId, options, hooks);
+    const target = options.target === undefined ? {} : { target: resolveClassNames(options.target, this.spec.labels) };
+    return this.explainer.explain(images, methodId, { ...options, ...target }, hooks);
   }
 
   /**
@@ -131,16 +146,19 @@ export class Lens {
    */
   async explainBatch(images: Tensor, methodIds: readonly string[], options: CommonOptions & Record<string, unknown> = {}, hooks: Omit<RunHooks, 'onScores'> & { onMethod?: (id: string, index: number) => void } = {}): Promise<BatchExplanation> {
     let scores: Tensor | undefined;
+    const s = await this.explainer.specialize(images);
+    const head = findHead(s, options.output);
+    // Scores of a target on the raw output (an embedding, detections) are not class scores.
+    const scoresAreClasses = !needsRawOutput(options.target ?? 'auto', s.shapes.get(head.output) ?? []);
     const methods: BatchExplanation['methods'] = [];
     for (const [i, id] of methodIds.entries()) {
       hooks.onMethod?.(id, i);
       const t0 = performance.now();
-      const results = await this.explain(images, id, optionsFor(id, options), { ...hooks, onScores: (s) => (scores ??= s) });
+      const results = await this.explain(images, id, optionsFor(id, options), { ...hooks, onScores: (s) => scoresAreClasses && (scores ??= s) });
       methods.push({ id, results, ms: performance.now() - t0 });
     }
-    scores ??= (await this.explainer.predict(images)).scores;
-    this.checkLabels(scores);
-    return { top: this.topOf(scores), methods };
+    scores ??= (await this.explainer.predict(images, options.output)).scores;
+    return { top: this.topOf(this.classScores(scores), this.topK, head.activation), methods };
   }
 
   private checkLabels(scores: Tensor): void {

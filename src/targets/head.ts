@@ -9,7 +9,7 @@
 import type { Specialized } from '../runtime/specialize.ts';
 import type { Tensor } from '../runtime/session.ts';
 import { closest } from '../closest.ts';
-import { TargetError } from './targets.ts';
+import { denseAxes, TargetError, type TargetContext } from './targets.ts';
 
 /** How the explained scores turn into what a user reads. */
 export type Activation = 'softmax' | 'sigmoid' | 'none';
@@ -70,6 +70,27 @@ export function probabilities(scores: Tensor, activation: Activation): Float32Ar
     for (let j = 0; j < k; j++) out[i * k + j] = out[i * k + j]! / sum;
   }
   return out;
+}
+
+/**
+ * One score per class [N, K] from a head's scores: a dense head [N, classes, H, W] (or
+ * NHWC) scores each class by its best position (a heat-map detector's strongest peak).
+ */
+export function classScores(scores: Tensor, input?: TargetContext['input']): Tensor {
+  const n = scores.dims[0]!;
+  if (scores.dims.length !== 4) return { data: scores.data, dims: [n, scores.data.length / n] };
+  const axes = denseAxes(scores.dims, input);
+  const k = scores.dims[axes.classAxis]!;
+  const inner = scores.dims.slice(axes.classAxis + 1).reduce((a, b) => a * b, 1);
+  const row = scores.data.length / n;
+  const data = new Float32Array(n * k).fill(-Infinity);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < row; p++) {
+      const c = Math.floor(p / inner) % k;
+      data[i * k + c] = Math.max(data[i * k + c]!, scores.data[i * row + p]!);
+    }
+  }
+  return { data, dims: [n, k] };
 }
 
 /** A score as a user reads it: "happy 93.1%", or "value 3.25" for a regression head. */
