@@ -20,6 +20,8 @@ import { withInputOptions } from '../input-options.ts';
 import { loadModelAndInputs } from '../load.ts';
 import { printJson, wantsJson } from '../output.ts';
 import { Progress } from '../progress.ts';
+import { folderHelp, outFolder } from '../out-path.ts';
+import { parseMethods, unknownValue } from '../suggest.ts';
 
 interface Flags {
   methods: string[];
@@ -76,13 +78,13 @@ export function registerEvaluate(program: Command): void {
     .description('measure explanations: faithfulness, localization, robustness, complexity and sanity-check metrics per method, as a table, plots and an HTML page')
     .argument('<model>', 'ONNX model file')
     .argument('<inputs...>', 'image files, folders of images, or float32 .npy tensors')
-    .addOption(new Option('-m, --methods <ids>', `methods, comma-separated (${methodIds.join(', ')})`).default(['grad-cam'], 'grad-cam').argParser(parseList))
+    .addOption(new Option('-m, --methods <ids>', `methods, comma-separated (${methodIds.join(', ')})`).default(['grad-cam'], 'grad-cam').argParser(parseMethods))
     .addOption(new Option('--metrics <ids>', `metrics, comma-separated (${metricIds.join(', ')})`).default(defaultMetricIds, defaultMetricIds.join(',')).argParser(parseList))
-    .option('-o, --out <dir>', 'output folder', 'convlens-eval')
+    .option('-o, --out <dir>', folderHelp, 'convlens-eval')
     .option('-t, --target <target>', 'auto (predicted class, as RISE), a class index, or one class per input (3,7,...)', 'auto')
-    .addOption(new Option('-l, --layer <name>', 'layer for spatial methods (tensor name, node name or index)').argParser((v: string, prev: (string | number)[] | undefined) => [...(prev ?? []), parseLayer(v)]))
-    .option('--boxes <file>', 'ground-truth boxes for pointing-game, energy-pointing-game and wsol: {"<input name>": [[x0, y0, x1, y1], ...]} in input pixels')
-    .option('--random-label-model <file>', 'data-randomization: the same architecture trained on permuted labels')
+    .addOption(new Option('-l, --layer <name>', 'layer for spatial methods (tensor name, node name or index) (default: the last spatial layer)').argParser((v: string, prev: (string | number)[] | undefined) => [...(prev ?? []), parseLayer(v)]))
+    .option('--boxes <file>', 'ground-truth boxes for pointing-game, energy-pointing-game and wsol: {"<input name>": [[x0, y0, x1, y1], ...]} in input pixels (default: none; the metrics that need boxes are not run by default)')
+    .option('--random-label-model <file>', 'data-randomization: the same architecture trained on permuted labels (default: none)')
     .addOption(new Option('--batch-size <n>', 'images per onnxruntime run').default(8).argParser(parseInteger('--batch-size', 1)))
     .addOption(new Option('--seed <n>', 'seed of random methods and metrics').default(0).argParser(parseInteger('--seed', 0)))
     .addOption(new Option('--step <n>', 'deletion/insertion: pixels per step (RISE; default the image width)').argParser(parseInteger('--step', 1)))
@@ -93,7 +95,8 @@ export function registerEvaluate(program: Command): void {
     .addOption(new Option('--tolerance <px>', 'pointing game: hit within this many pixels (TorchRay uses 15 at image size)').argParser(parseNumber('--tolerance', 0)))
     .action(async (modelPath: string, inputs: string[], flags: Flags, command: Command) => {
       const unknown = flags.metrics.filter((m) => !metricIds.includes(m));
-      if (unknown.length) throw new UsageError(`unknown metric '${unknown[0]}' (choices: ${metricIds.join(', ')})`);
+      if (unknown.length) throw unknownValue('metric', unknown[0]!, metricIds);
+      outFolder(flags.out);
       const { model, loaded } = await loadModelAndInputs(modelPath, inputs, { ...(flags.preset ? { preset: flags.preset } : {}), ...(flags.resize ? { resize: flags.resize } : {}), ...(flags.size ? { size: flags.size } : {}) });
       const n = loaded.tensor.dims[0]!;
       const classes = classesOf(flags.target, n);
@@ -125,8 +128,8 @@ export function registerEvaluate(program: Command): void {
           target: flags.target,
           ...Object.fromEntries(Object.entries(flags).filter(([k, v]) => !['methods', 'metrics', 'target', 'out'].includes(k) && v !== undefined).map(([k, v]) => [k, String(v)])),
         };
-        const { report } = await writeEvaluation(result, flags.out, { title: `convlens evaluate: ${basename(modelPath)}`, settings });
-        if (wantsJson(command)) printJson({ report, table: result.table });
+        const { report, files } = await writeEvaluation(result, flags.out, { title: `convlens evaluate: ${basename(modelPath)}`, settings });
+        if (wantsJson(command)) printJson({ report, files, table: result.table });
         else process.stdout.write(`${tableMarkdown(result)}\nreport: ${report}\n`);
       } finally {
         progress.done();

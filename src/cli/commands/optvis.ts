@@ -1,7 +1,6 @@
 /** `convlens maximize` and `convlens dream`: images that a class, channel or neuron "wants". */
 import { Command, Option } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { readModelFile } from '../../model/file.ts';
 import { GradientEngine } from '../../autodiff/engine.ts';
 import { channel, classLogit, neuron, sum, type Objective } from '../../optvis/objectives.ts';
@@ -18,6 +17,8 @@ import { parseInteger, parseLayer, parseNumber, UsageError } from '../args.ts';
 import { withInputOptions } from '../input-options.ts';
 import { loadModelAndInputs } from '../load.ts';
 import { Progress } from '../progress.ts';
+import { fileHelp, outFile } from '../out-path.ts';
+import { print, printJson, wantsJson } from '../output.ts';
 import { inputShape } from './inspect.ts';
 
 /** LAYER:K or LAYER:K:Y:X (the layer may itself contain colons: the numbers are taken from the end). */
@@ -30,10 +31,9 @@ function parseUnit(text: string, withPosition: boolean): { layer: string | numbe
   return { layer: parseLayer(layer), k: numbers[0]!, ...(count === 3 ? { y: numbers[1]!, x: numbers[2]! } : {}) };
 }
 
-async function saveImage(out: string, image: Tensor, dims: readonly number[], preset: Preset | string): Promise<string> {
-  mkdirSync(dirname(resolve(out)), { recursive: true });
-  writeFileSync(out, await encodePng(tensorToImage(image, detectLayout(dims), preset)));
-  return resolve(out);
+async function saveImage(path: string, image: Tensor, dims: readonly number[], preset: Preset | string): Promise<string> {
+  writeFileSync(path, await encodePng(tensorToImage(image, detectLayout(dims), preset)));
+  return path;
 }
 
 interface MaximizeFlags {
@@ -57,25 +57,26 @@ export function registerOptvis(program: Command): void {
     .command('maximize')
     .description('an image that maximizes a class score, a channel or a neuron (gradient ascent; objectives given together are summed)')
     .argument('<model>', 'ONNX model file')
-    .addOption(new Option('--class <c>', 'a class (pre-softmax score; repeat to sum)').argParser(collect(parseInteger('--class', 0))))
-    .addOption(new Option('--channel <layer:k>', 'mean activation of channel k of a layer (repeat to sum)').argParser(collect(String)))
-    .addOption(new Option('--neuron <layer:k[:y:x]>', 'one activation (default position: the center)').argParser(collect(String)))
+    .addOption(new Option('--class <c>', 'a class (pre-softmax score; repeat to sum) (default: none; give at least one objective)').argParser(collect(parseInteger('--class', 0))))
+    .addOption(new Option('--channel <layer:k>', 'mean activation of channel k of a layer (repeat to sum) (default: none)').argParser(collect(String)))
+    .addOption(new Option('--neuron <layer:k[:y:x]>', 'one activation (repeat to sum) (default: none; position default: the center)').argParser(collect(String)))
     .addOption(new Option('--steps <n>', 'optimization steps').default(256).argParser(parseInteger('--steps', 1)))
     .addOption(new Option('--lr <rate>', 'Adam learning rate').default(0.05).argParser(parseNumber('--lr', 0)))
     .addOption(new Option('--param <kind>', 'image parameterization').choices(['fourier', 'pixels']).default('fourier'))
-    .option('--no-transforms', 'no random jitter/scale/rotate between steps')
+    .option('--no-transforms', 'no random jitter/scale/rotate between steps (default: transforms on)')
     .addOption(new Option('--l2 <lambda>', 'L2 penalty on the image').default(0).argParser(parseNumber('--l2', 0)))
     .addOption(new Option('--tv <lambda>', 'total-variation penalty').default(0).argParser(parseNumber('--tv', 0)))
     .addOption(new Option('--seed <n>', 'seed').default(0).argParser(parseInteger('--seed', 0)))
     .addOption(new Option('-p, --preset <name>', 'the model\'s input normalization (to show the image)').choices([...presetNames]).default('imagenet'))
-    .option('-o, --out <file>', 'output PNG', 'maximize.png')
-    .action(async (modelPath: string, flags: MaximizeFlags) => {
+    .option('-o, --out <file>', fileHelp('.png'), 'maximize.png')
+    .action(async (modelPath: string, flags: MaximizeFlags, command: Command) => {
       const parts: Objective[] = [
         ...(flags.class ?? []).map((c) => classLogit(c)),
         ...(flags.channel ?? []).map((t) => parseUnit(t, false)).map((u) => channel(u.layer, u.k)),
         ...(flags.neuron ?? []).map((t) => parseUnit(t, true)).map((u) => neuron(u.layer, u.k, u.y, u.x)),
       ];
       if (parts.length === 0) throw new UsageError('give an objective: --class C, --channel LAYER:K or --neuron LAYER:K[:Y:X]');
+      const out = outFile(flags.out, ['.png']);
       const dims = inputShape(modelPath);
       const progress = new Progress();
       await using engine = new GradientEngine(readModelFile(modelPath));
@@ -91,8 +92,10 @@ export function registerOptvis(program: Command): void {
         onStep: (step, value) => progress.update(`maximize: step ${step + 1}/${flags.steps}, objective ${value.toFixed(4)}`),
       });
       progress.done();
-      const path = await saveImage(flags.out, result.image, dims, flags.preset);
-      process.stdout.write(`objective ${result.values[0]?.toFixed(4)} -> ${result.values.at(-1)?.toFixed(4)}\n${path}\n`);
+      const path = await saveImage(out, result.image, dims, flags.preset);
+      const objective = { first: result.values[0], last: result.values.at(-1) };
+      if (wantsJson(command)) printJson({ files: [path], outputs: [{ kind: 'image', objectives: [...(flags.class ?? []).map((c) => `class ${c}`), ...(flags.channel ?? []).map((c) => `channel ${c}`), ...(flags.neuron ?? []).map((n) => `neuron ${n}`)], steps: flags.steps, objective, path }] });
+      else print(`objective ${objective.first?.toFixed(4)} -> ${objective.last?.toFixed(4)}\n${path}`);
     });
 
   withInputOptions(program.command('dream'))
@@ -103,8 +106,9 @@ export function registerOptvis(program: Command): void {
     .addOption(new Option('--octaves <n>', 'scales (needs a model with free height and width for more than 1)').default(1).argParser(parseInteger('--octaves', 1)))
     .addOption(new Option('--steps <n>', 'steps per octave').default(20).argParser(parseInteger('--steps', 1)))
     .addOption(new Option('--lr <rate>', 'step size').default(1.5).argParser(parseNumber('--lr', 0)))
-    .option('-o, --out <file>', 'output PNG', 'dream.png')
-    .action(async (modelPath: string, imagePath: string, flags: { preset?: string; resize?: 'stretch' | 'center-crop'; size?: { height: number; width: number }; layer: string; octaves: number; steps: number; lr: number; out: string }) => {
+    .option('-o, --out <file>', fileHelp('.png'), 'dream.png')
+    .action(async (modelPath: string, imagePath: string, flags: { preset?: string; resize?: 'stretch' | 'center-crop'; size?: { height: number; width: number }; layer: string; octaves: number; steps: number; lr: number; out: string }, command: Command) => {
+      const out = outFile(flags.out, ['.png']);
       const { model, loaded, lens } = await loadModelAndInputs(modelPath, [imagePath], flags);
       await lens.release(); // dream runs its own engine; the lens only prepared the image
       const progress = new Progress();
@@ -116,6 +120,8 @@ export function registerOptvis(program: Command): void {
         onStep: (step: number, value: number) => progress.update(`dream: step ${step + 1}, ${value.toFixed(3)}`),
       });
       progress.done();
-      process.stdout.write(`${await saveImage(flags.out, result.image, loaded.tensor.dims, lens.spec.preset)}\n`);
+      const path = await saveImage(out, result.image, loaded.tensor.dims, lens.spec.preset);
+      if (wantsJson(command)) printJson({ files: [path], outputs: [{ kind: 'image', input: loaded.names[0], layer: flags.layer, octaves: flags.octaves, steps: flags.steps, path }] });
+      else print(path);
     });
 }
