@@ -18,6 +18,8 @@ import { registerCompile } from './commands/compile.ts';
 import { registerConvert } from './commands/convert.ts';
 import { registerOptvis } from './commands/optvis.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
+import { registerQueue } from './commands/queue.ts';
+import { registerWorker } from './commands/worker.ts';
 import { registerServe } from '../web/serve-command.ts';
 
 const program = new Command('convlens')
@@ -50,6 +52,8 @@ registerEvaluate(program);
 registerCompile(program);
 registerConvert(program);
 registerServe(program);
+registerQueue(program);
+registerWorker(program);
 registerDemo(program);
 registerAnnotate(program);
 suggestChoices(program);
