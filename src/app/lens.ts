@@ -14,6 +14,7 @@ import { ModelError } from '../model/model.ts';
 import type { SessionOptions, Tensor } from '../runtime/session.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import { Explainer } from '../methods/explainer.ts';
+import type { CompiledStore } from '../autodiff/engine.ts';
 import { optionsFor } from '../methods/registry.ts';
 import type { RunHooks } from '../methods/context.ts';
 import type { CommonOptions, Explanation } from '../methods/types.ts';
@@ -48,6 +49,8 @@ export interface OpenOptions extends InputOverrides, SessionOptions {
   fallbackName?: string;
   /** How many classes `top` lists (default 5). */
   topK?: number;
+  /** Where compiled graphs are kept between processes (openModelFile: the disk cache). */
+  store?: CompiledStore;
 }
 
 export class Lens {
@@ -65,8 +68,9 @@ export class Lens {
     if (!input) throw new ModelError(`'${options.fallbackName ?? 'the model'}' has no graph input: export the model with its image input`);
     if (view.outputs.length === 0) throw new ModelError(`'${options.fallbackName ?? 'the model'}' has no graph output: export the model with its class scores as output`);
     const spec = decideInput(input, options.defaults ?? {}, options, options.fallbackName ?? 'model');
-    const { intraOpThreads, spinning, optimization } = options;
+    const { intraOpThreads, spinning, optimization, store } = options;
     const explainer = await Explainer.create(model, {
+      ...(store ? { store } : {}),
       ...(intraOpThreads !== undefined ? { intraOpThreads } : {}),
       ...(spinning !== undefined ? { spinning } : {}),
       ...(optimization !== undefined ? { optimization } : {}),
@@ -103,8 +107,8 @@ export class Lens {
   /** Class scores of each image as top-k lists (and the raw scores). */
   async predict(images: Tensor, k = this.topK, output?: string): Promise<{ top: ClassScore[][]; scores: Tensor }> {
     const { scores, activation } = await this.explainer.predict(images, output);
-    const perClass = this.classScores(scores);
-    return { top: this.topOf(perClass, k, activation), scores };
+    const labelled = this.labelled(output);
+    return { top: this.topOf(this.classScores(scores, labelled), k, activation, labelled), scores };
   }
 
   /** The head of a model output (default: the first): its score tensor and activation. */
@@ -113,20 +117,25 @@ export class Lens {
   }
 
   /** One score per class [N, K] (a dense head's best position per class), checked against the labels. */
-  private classScores(scores: Tensor): Tensor {
+  private classScores(scores: Tensor, labelled: boolean): Tensor {
     const { height, width } = this.spec.size ?? { height: 0, width: 0 };
     const perClass = classScores(scores, this.spec.size ? { height, width, layout: this.spec.layout.layout } : undefined);
-    this.checkLabels(perClass);
+    if (labelled) this.checkLabels(perClass);
     return perClass;
   }
 
+  /** The labels name the classes of the first output; other outputs' classes are numbered. */
+  private labelled(output: string | undefined): boolean {
+    return output === undefined || output === this.view.outputs[0]!.name;
+  }
+
   /** Ranked classes from per-class scores [N, K] (pre-softmax, or pre-sigmoid with activation 'sigmoid'). */
-  topOf(scores: Tensor, k = this.topK, activation: Activation = 'softmax'): ClassScore[][] {
+  topOf(scores: Tensor, k = this.topK, activation: Activation = 'softmax', labelled = true): ClassScore[][] {
     const n = scores.dims[0]!;
     const classes = scores.data.length / n;
     const p = probabilities(scores, activation);
     return topClasses(scores, Math.min(k, classes)).map((row, i) =>
-      row.map((c) => ({ class: c, label: this.labelOf(c), probability: p[i * classes + c]!, score: scores.data[i * classes + c]! })),
+      row.map((c) => ({ class: c, label: labelled ? this.labelOf(c) : `class ${c}`, probability: p[i * classes + c]!, score: scores.data[i * classes + c]! })),
     );
   }
 
@@ -135,7 +144,7 @@ export class Lens {
     return featureMaps(this.explainer.engine, images, layers);
   }
 
-  explain(images: Tensor, methodId: string, options: CommonOptions & Record<string, unknown> = {}, hooks: RunHooks = {}): Promise<Explanation[]> {
+  async explain(images: Tensor, methodId: string, options: CommonOptions & Record<string, unknown> = {}, hooks: RunHooks = {}): Promise<Explanation[]> {
     const target = options.target === undefined ? {} : { target: resolveClassNames(options.target, this.spec.labels) };
     return this.explainer.explain(images, methodId, { ...options, ...target }, hooks);
   }
@@ -158,7 +167,8 @@ export class Lens {
       methods.push({ id, results, ms: performance.now() - t0 });
     }
     scores ??= (await this.explainer.predict(images, options.output)).scores;
-    return { top: this.topOf(this.classScores(scores), this.topK, head.activation), methods };
+    const labelled = this.labelled(options.output);
+    return { top: this.topOf(this.classScores(scores, labelled), this.topK, head.activation, labelled), methods };
   }
 
   private checkLabels(scores: Tensor): void {
