@@ -22,6 +22,7 @@ import { overlay, gradientImage } from '../viz/render.ts';
 import type { ColormapName } from '../viz/colormaps.ts';
 import type { RgbImage } from '../viz/image.ts';
 import { encodePng } from '../viz/png.ts';
+import { explanationScale, type ColorScale } from '../viz/colorbar.ts';
 import { renderReport } from '../report/html.ts';
 import { prepareOutDir } from '../report/out-dir.ts';
 import type { ReportData, ReportImage, ReportInput } from '../report/types.ts';
@@ -60,6 +61,8 @@ export interface ExplainSummary {
   /** Inputs not explained again because of skipExisting. */
   existing: number;
   methods: { id: string; ms: number }[];
+  /** This run's per-input records (what each written file shows: input, method, class, layer). */
+  records: InputRecord[];
 }
 
 /** What one input's record holds (records live in <out>/.convlens/inputs/<name>.json). */
@@ -70,7 +73,8 @@ export interface InputRecord {
   order: number;
   image: { src: string; width: number; height: number };
   predictions: ClassScore[];
-  cells: { method: string; layer?: string; class?: number; label?: string; src: string; width: number; height: number }[];
+  /** `scale`: what the picture's colours stand for (a colorbar); `raw`: the .npy values file, when written. */
+  cells: { method: string; layer?: string; class?: number; label?: string; src: string; width: number; height: number; scale?: ColorScale; raw?: string }[];
 }
 
 /** Render one result: maps over the input image, attribution images on their own. */
@@ -142,6 +146,7 @@ export async function explainRun(lens: Lens, inputs: readonly string[], run: Exp
     skipped,
     existing: entries.length - todo.length,
     methods: run.methods.map((id) => ({ id, ms: ms.get(id)! })),
+    records: result.records,
   };
 }
 
@@ -185,15 +190,18 @@ export async function explainEntries(lens: Lens, todo: readonly InputEntry[], ru
         const image = renderExplanation(r, batch.images[r.image]!, run.colormap, run.alpha);
         const file = `${stem}.${id}${suffix}.png`;
         write(file, await encodePng(image));
-        if (run.raw) {
+        const raw = run.raw ? `${stem}.${id}${suffix}.npy` : undefined;
+        if (raw) {
           const values = r.kind === 'map' ? r.values : r.raw;
-          write(`${stem}.${id}${suffix}.npy`, encodeNpy({ data: values, dims: r.kind === 'map' ? r.dims : r.rawDims }));
+          write(raw, encodeNpy({ data: values, dims: r.kind === 'map' ? r.dims : r.rawDims }));
         }
         cells[r.image]!.push({
           method: id,
           src: file,
           width: image.width,
           height: image.height,
+          scale: explanationScale(r, run.colormap),
+          ...(raw ? { raw } : {}),
           ...(r.layer !== undefined ? { layer: r.layer } : {}),
           ...(r.class !== undefined ? { class: r.class, label: lens.labelOf(r.class) } : {}),
         });
@@ -296,7 +304,7 @@ export function writeReportPages(out: string, refs: readonly RecordRef[], meta: 
       .slice((p - 1) * pageSize, p * pageSize)
       .map((k) => k.load())
       .filter((r): r is InputRecord => r !== undefined)
-      .map((r) => ({ name: r.name, png: image(r.image), predictions: r.predictions, cells: r.cells.map(({ src, width, height, ...rest }) => ({ ...rest, png: image({ src, width, height }) })) }));
+      .map((r) => ({ name: r.name, png: image(r.image), predictions: r.predictions, cells: r.cells.map(({ src, width, height, raw: _raw, ...rest }) => ({ ...rest, png: image({ src, width, height }) })) }));
     const data: ReportData = {
       title: meta.title,
       generated: meta.generated,
