@@ -5,6 +5,9 @@ import { readModelFile } from '../model/file.ts';
 import type { ModelProto } from '../model/onnx-proto.ts';
 import { MetadataError, mergeDefaults, parseDefaults, readMetadataDefaults, sidecarPath, type ModelDefaults } from './model-defaults.ts';
 import { Lens, type OpenOptions } from './lens.ts';
+import { serializeModel } from '../model/model.ts';
+import { contentHash, type DiskCache } from '../runtime/disk-cache.ts';
+import type { CompiledStore } from '../autodiff/engine.ts';
 
 /** The defaults of a model file: its metadata, then its sidecar (which wins). */
 export function modelFileDefaults(path: string, model: ModelProto): ModelDefaults {
@@ -21,7 +24,15 @@ export function modelFileDefaults(path: string, model: ModelProto): ModelDefault
   return mergeDefaults(fromMetadata, parseDefaults(parsed as Record<string, unknown>, `sidecar '${sidecar}'`));
 }
 
-export async function openModelFile(path: string, options: Omit<OpenOptions, 'defaults'> = {}): Promise<Lens> {
+/**
+ * Open a model file as a Lens. `cache`: where compiled graphs are remembered between runs
+ * (default: none; the CLI passes the disk cache unless --no-cache), keyed by the file's content.
+ */
+export async function openModelFile(path: string, options: Omit<OpenOptions, 'defaults' | 'store'> & { cache?: DiskCache } = {}): Promise<Lens> {
+  const { cache, ...rest } = options;
   const model = readModelFile(path);
-  return Lens.open(model, { fallbackName: basename(path), ...options, defaults: modelFileDefaults(path, model) });
+  // An imported TF.js model's content is its ONNX form; an .onnx file's is its bytes.
+  const hash = cache ? contentHash(path.endsWith('.onnx') ? readFileSync(path) : serializeModel(model)) : '';
+  const store: CompiledStore | undefined = cache && { read: (key) => cache.read(hash, key), write: (key, entry) => cache.write(hash, key, entry) };
+  return Lens.open(model, { fallbackName: basename(path), ...rest, ...(store ? { store } : {}), defaults: modelFileDefaults(path, model) });
 }

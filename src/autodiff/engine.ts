@@ -4,6 +4,7 @@
  * it: forward passes, activations and gradients under any rule set.
  */
 import type { ModelProto } from '../model/onnx-proto.ts';
+import { parseModel, serializeModel } from '../model/model.ts';
 import { asFloat, type SessionOptions, type Tensor } from '../runtime/session.ts';
 import { SessionCache } from '../runtime/cache.ts';
 import type { Specialized } from '../runtime/specialize.ts';
@@ -35,6 +36,16 @@ export interface EngineResult {
   compiled: CompiledGraph;
 }
 
+/**
+ * Where compiled graphs outlive the process (Node: runtime/disk-cache.ts bound to the
+ * model's content hash). Keys are compile keys; graphs of rule tables are not stored
+ * (a table has no name that is stable across processes).
+ */
+export interface CompiledStore {
+  read(key: string): { bytes: Uint8Array; info: unknown } | undefined;
+  write(key: string, entry: { bytes: Uint8Array; info: unknown }): void;
+}
+
 export class GradientEngine {
   private readonly specialized = new Map<string, Promise<Specialized>>();
   private readonly sessions: SessionCache<CompiledGraph>;
@@ -43,10 +54,13 @@ export class GradientEngine {
 
   constructor(
     readonly model: ModelProto,
-    options: SessionOptions & { capacity?: number } = {},
+    options: SessionOptions & { capacity?: number; store?: CompiledStore } = {},
   ) {
     this.sessions = new SessionCache(options, options.capacity ?? 8);
+    this.store = options.store;
   }
+
+  private readonly store: CompiledStore | undefined;
 
   /** The model specialized to an input shape (cached). */
   specialize(inputShape: number[] | Record<string, number[]>): Promise<Specialized> {
@@ -63,12 +77,20 @@ export class GradientEngine {
 
   /** Compile (or reuse) the graph for this shape and request. */
   async compiled(inputShape: number[] | Record<string, number[]>, request: EngineRequest) {
-    return this.sessions.get(compileKey(inputShape, request), async () => {
+    const key = compileKey(inputShape, request);
+    return this.sessions.get(key, async () => {
+      const store = typeof request.rules === 'object' ? undefined : this.store;
+      const hit = store?.read(key);
+      if (hit) return { model: hit.bytes, info: reviveCompiled(hit.info as StoredCompiled, hit.bytes) };
       this.counts.compilations++;
       const s = await this.specialize(inputShape);
       const spec: CompileSpec = { inputShape, ...definedOnly(request) };
       const compiled = compileSpecialized(s, spec);
-      return { model: compiled.model, info: compiled };
+      if (!store) return { model: compiled.model, info: compiled };
+      const bytes = serializeModel(compiled.model);
+      const { model: _model, shapes, ...rest } = compiled;
+      store.write(key, { bytes, info: { ...rest, shapes: [...shapes] } satisfies StoredCompiled });
+      return { model: bytes, info: compiled };
     });
   }
 
@@ -111,6 +133,15 @@ export class GradientEngine {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }
+}
+
+type StoredCompiled = Omit<CompiledGraph, 'model' | 'shapes'> & { shapes: [string, number[]][] };
+
+/** A compiled graph read back from a store: its model is parsed only if someone asks for it. */
+function reviveCompiled(stored: StoredCompiled, bytes: Uint8Array): CompiledGraph {
+  let model: ModelProto | undefined;
+  const info = { ...stored, shapes: new Map(stored.shapes) } as Omit<CompiledGraph, 'model'>;
+  return Object.defineProperty(info, 'model', { get: () => (model ??= parseModel(bytes)), enumerable: true }) as CompiledGraph;
 }
 
 function compileKey(inputShape: number[] | Record<string, number[]>, request: EngineRequest): string {

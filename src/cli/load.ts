@@ -8,6 +8,7 @@ import type { ResizeMode } from '../input/image-file.ts';
 import type { LoadedInputs } from '../input/load-input.ts';
 import { loadInputs } from '../input/load-input.ts';
 import { openModelFile } from '../app/open-model.ts';
+import { DiskCache } from '../runtime/disk-cache.ts';
 import type { Lens } from '../app/lens.ts';
 import { readLabels } from './args.ts';
 
@@ -19,9 +20,17 @@ export interface InputFlags {
   labels?: string;
 }
 
+let cache: DiskCache | undefined;
+/** The global --no-cache: compiled graphs are then neither read from nor written to the cache folder. */
+export function useCompileCache(on: boolean): void {
+  cache = on ? new DiskCache() : undefined;
+}
+useCompileCache(true);
+
 export async function openLens(modelPath: string, flags: InputFlags): Promise<Lens> {
   const labels = readLabels(flags.labels);
   const lens = await openModelFile(modelPath, {
+    ...(cache ? { cache } : {}),
     ...(flags.preset !== undefined ? { preset: flags.preset } : {}),
     ...(flags.resize !== undefined ? { resize: flags.resize } : {}),
     ...(flags.size ? { size: flags.size } : {}),

@@ -8,6 +8,8 @@ import { setRunGuard } from '../runtime/session.ts';
 import { watchdog } from '../runtime/watchdog.ts';
 import { defaultMaxInputElements, setMaxInputElements } from '../runtime/finite.ts';
 import { systemError } from './system-errors.ts';
+import { useCompileCache } from './load.ts';
+import { defaultCacheDir } from '../runtime/disk-cache.ts';
 import { suggestChoices } from './suggest.ts';
 import { registerExplain } from './commands/explain.ts';
 import { registerInspect } from './commands/inspect.ts';
@@ -39,8 +41,10 @@ program.addOption(new Option('--max-input-elements <n>', 'largest model input pe
   if (!(Number.isSafeInteger(n) && n > 0)) throw new ConvlensError(`--max-input-elements '${v}' is not a positive integer`);
   return n;
 }));
+program.addOption(new Option('--no-cache', `do not read or write compiled graphs in the cache folder (${defaultCacheDir()}; set CONVLENS_CACHE_DIR to move it)`));
 program.hook('preAction', (_program, command) => {
-  const { timeLimit: seconds, maxInputElements } = command.optsWithGlobals<{ timeLimit: number; maxInputElements: number }>();
+  const { timeLimit: seconds, maxInputElements, cache } = command.optsWithGlobals<{ timeLimit: number; maxInputElements: number; cache: boolean }>();
+  useCompileCache(cache);
   setMaxInputElements(maxInputElements);
   setRunGuard(watchdog(seconds * 1000, `convlens: a model evaluation ran past the time limit of ${seconds} s and was stopped (a model with very long loops, or too large an input for this machine): raise it with --time-limit SECONDS`));
 });

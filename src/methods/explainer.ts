@@ -6,7 +6,7 @@
  */
 import { ConvlensError } from '../errors.ts';
 import type { ModelProto } from '../model/onnx-proto.ts';
-import { GradientEngine } from '../autodiff/engine.ts';
+import { GradientEngine, type CompiledStore } from '../autodiff/engine.ts';
 import type { SessionOptions, Tensor } from '../runtime/session.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import { assertFiniteInput, assertFiniteOutput, assertInputSize } from '../runtime/finite.ts';
@@ -35,7 +35,7 @@ export function geometryOf(dims: readonly number[]): InputGeometry {
 export class Explainer {
   private constructor(readonly engine: GradientEngine) {}
 
-  static async create(model: ModelProto, options: SessionOptions & { capacity?: number } = {}): Promise<Explainer> {
+  static async create(model: ModelProto, options: SessionOptions & { capacity?: number; store?: CompiledStore } = {}): Promise<Explainer> {
     checkModelGraph(model, 'the model');
     return new Explainer(new GradientEngine(model, options));
   }

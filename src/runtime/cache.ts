@@ -27,7 +27,7 @@ export class SessionCache<T> {
     return this.entries.size;
   }
 
-  async get(key: string, build: () => Promise<{ model: ModelProto; info: T }>): Promise<{ session: Session; info: T }> {
+  async get(key: string, build: () => Promise<{ model: ModelProto | Uint8Array; info: T }>): Promise<{ session: Session; info: T }> {
     const found = this.entries.get(key);
     if (found) {
       this.entries.delete(key);

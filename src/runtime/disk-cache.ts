@@ -1,0 +1,120 @@
+/**
+ * Compiled graphs remembered on disk, so that a second run on the same model starts without
+ * specializing and compiling again. An entry is the compiled ONNX model and a small JSON
+ * description, keyed by the model's content hash, the compile request (input shape, rule
+ * set, ...) and a fingerprint of convlens' own code (any change to the compiler is a miss,
+ * never a stale graph). Entries are written through a temporary file and a rename; the
+ * folder is kept under a size bound by deleting the least recently used entries.
+ *
+ * Folder: $CONVLENS_CACHE_DIR, else $XDG_CACHE_HOME/convlens, else ~/.cache/convlens.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const defaultCacheBytes = 2 * 1024 ** 3;
+
+export function defaultCacheDir(): string {
+  const env = process.env;
+  if (env['CONVLENS_CACHE_DIR']) return env['CONVLENS_CACHE_DIR'];
+  return join(env['XDG_CACHE_HOME'] || join(homedir(), '.cache'), 'convlens');
+}
+
+let fingerprint: string | undefined;
+/** A hash of every file of convlens' code (src/ in a checkout, dist/ when installed). */
+function codeFingerprint(): string {
+  if (fingerprint) return fingerprint;
+  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(ts|js)$/.test(name)) hash.update(name).update(readFileSync(path));
+    }
+  };
+  walk(root);
+  return (fingerprint = hash.digest('hex'));
+}
+
+export function contentHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export interface CacheEntry {
+  bytes: Uint8Array;
+  info: unknown;
+}
+
+export class DiskCache {
+  /** What happened so far (tests and --verbose read it). */
+  readonly counts = { hits: 0, misses: 0, writes: 0, evictions: 0 };
+  readonly dir: string;
+
+  constructor(
+    dir = defaultCacheDir(),
+    /** Total size kept at most; the least recently used entries go beyond it. */
+    readonly maxBytes = defaultCacheBytes,
+  ) {
+    this.dir = join(dir, 'compiled');
+  }
+
+  private file(modelHash: string, key: string): string {
+    const id = createHash('sha256').update(`${modelHash}\0${key}\0${codeFingerprint()}`).digest('hex').slice(0, 40);
+    return join(this.dir, id);
+  }
+
+  read(modelHash: string, key: string): CacheEntry | undefined {
+    const base = this.file(modelHash, key);
+    try {
+      const info = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as unknown;
+      const bytes = readFileSync(`${base}.onnx`);
+      const now = new Date();
+      utimesSync(`${base}.onnx`, now, now);
+      this.counts.hits++;
+      return { bytes, info };
+    } catch {
+      this.counts.misses++;
+      return undefined;
+    }
+  }
+
+  /** Store an entry; a full disk or a read-only folder only costs the cache, never the run. */
+  write(modelHash: string, key: string, entry: CacheEntry): void {
+    const base = this.file(modelHash, key);
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      const tmp = `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+      writeFileSync(`${base}.onnx${tmp}`, entry.bytes);
+      renameSync(`${base}.onnx${tmp}`, `${base}.onnx`);
+      // The description last: an entry is visible only when both files are whole.
+      writeFileSync(`${base}.json${tmp}`, JSON.stringify(entry.info));
+      renameSync(`${base}.json${tmp}`, `${base}.json`);
+      this.counts.writes++;
+      this.trim();
+    } catch {
+      rmSync(`${base}.json`, { force: true });
+    }
+  }
+
+  /** Delete least recently used entries until the folder is within its bound. */
+  private trim(): void {
+    const entries = readdirSync(this.dir)
+      .filter((f) => f.endsWith('.onnx'))
+      .map((f) => {
+        const st = statSync(join(this.dir, f));
+        return { base: join(this.dir, f.slice(0, -'.onnx'.length)), size: st.size, used: st.mtimeMs };
+      })
+      .sort((a, b) => a.used - b.used);
+    let total = entries.reduce((s, e) => s + e.size, 0);
+    for (const e of entries) {
+      if (total <= this.maxBytes) break;
+      rmSync(`${e.base}.json`, { force: true });
+      rmSync(`${e.base}.onnx`, { force: true });
+      total -= e.size;
+      this.counts.evictions++;
+    }
+  }
+}

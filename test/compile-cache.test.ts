@@ -1,0 +1,79 @@
+/**
+ * The disk cache of compiled graphs (src/runtime/disk-cache.ts): a second open of the same
+ * model compiles nothing and gives the same values; a changed model is a miss; the folder
+ * stays within its bound; the CLI writes there unless --no-cache.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serializeModel } from '../src/model/model.ts';
+import { DiskCache } from '../src/runtime/disk-cache.ts';
+import { openModelFile } from '../src/app/open-model.ts';
+import { Rng } from '../src/runtime/rng.ts';
+import { zoo } from './zoo/models.ts';
+import { fixture } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'convlens-cache-'));
+const modelPath = join(dir, 'model.onnx');
+const rng = new Rng(4);
+const images = { data: Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()), dims: [2, 3, 32, 32] };
+
+async function explainWith(cache: DiskCache) {
+  await using lens = await openModelFile(modelPath, { cache, preset: 'unit' });
+  const results = await lens.explainBatch(images, ['grad-cam', 'guided-backprop', 'lrp'], { batchSize: 2 });
+  return { values: results.methods.map((m) => m.results.map((r) => [...r.raw])), compilations: lens.explainer.engine.counts.compilations };
+}
+
+test('hit, miss and invalidation: the same model compiles once across opens; a changed model compiles again', async () => {
+  writeFileSync(modelPath, serializeModel(zoo['tiny-resnet']!.build(1)));
+  const cache = new DiskCache(join(dir, 'cache'));
+  const first = await explainWith(cache);
+  assert.ok(first.compilations >= 2);
+  // grad-cam and guided-backprop graphs are stored; lrp's rule table is not (no stable name).
+  assert.equal(cache.counts.writes, first.compilations - 1);
+  const second = await explainWith(cache);
+  assert.equal(second.compilations, 1, 'only the rule-table graph (lrp) compiles again');
+  assert.equal(cache.counts.hits, first.compilations - 1);
+  assert.deepEqual(second.values, first.values);
+  // Another model at the same path: a different content hash, so nothing is reused.
+  writeFileSync(modelPath, serializeModel(zoo['tiny-resnet']!.build(2)));
+  const misses = cache.counts.misses;
+  const changed = await explainWith(cache);
+  assert.equal(changed.compilations, first.compilations);
+  assert.equal(cache.counts.misses - misses, first.compilations - 1);
+  assert.notDeepEqual(changed.values, first.values);
+});
+
+test('the cache folder stays within its bound; damaged entries are misses', async () => {
+  writeFileSync(modelPath, serializeModel(zoo['tiny-vgg']!.build(1)));
+  const folder = join(dir, 'small');
+  const cache = new DiskCache(folder, 1);
+  await explainWith(cache);
+  assert.ok(cache.counts.writes >= 2);
+  assert.equal(cache.counts.evictions, cache.counts.writes, 'each entry is over the 1-byte bound');
+  assert.deepEqual(readdirSync(join(folder, 'compiled')), []);
+  // Truncated files are a miss, never an error.
+  const roomy = new DiskCache(join(dir, 'roomy'));
+  await explainWith(roomy);
+  for (const f of readdirSync(join(dir, 'roomy', 'compiled'))) if (f.endsWith('.json')) writeFileSync(join(dir, 'roomy', 'compiled', f), '{');
+  const again = await explainWith(roomy);
+  assert.equal(roomy.counts.hits, 0);
+  assert.ok(again.compilations >= 2);
+});
+
+test('the CLI writes compiled graphs to CONVLENS_CACHE_DIR, and nothing with --no-cache', () => {
+  writeFileSync(modelPath, serializeModel(zoo['tiny-vgg']!.build(3)));
+  const bin = fileURLToPath(new URL('../bin/convlens.js', import.meta.url));
+  const run = (cacheDir: string, ...extra: string[]) => {
+    const r = spawnSync(process.execPath, [bin, ...extra, 'explain', modelPath, fixture('images/coffee.jpg'), '-m', 'grad-cam', '--preset', 'unit', '-o', join(dir, 'out')], { encoding: 'utf8', env: { ...process.env, CONVLENS_CACHE_DIR: cacheDir } });
+    assert.equal(r.status, 0, r.stderr);
+  };
+  run(join(dir, 'cli-cache'));
+  assert.ok(readdirSync(join(dir, 'cli-cache', 'compiled')).some((f) => f.endsWith('.onnx')));
+  run(join(dir, 'cli-nocache'), '--no-cache');
+  assert.throws(() => readdirSync(join(dir, 'cli-nocache')), /ENOENT/);
+});
