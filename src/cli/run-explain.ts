@@ -9,6 +9,7 @@ import type { ColormapName } from '../viz/colormaps.ts';
 import { explainRun, type ExplainSummary } from '../app/explain-run.ts';
 import { Progress } from './progress.ts';
 import { openLens } from './load.ts';
+import { resolveTargetFlags, type TargetFlags } from './target-flags.ts';
 
 export type { ExplainSummary };
 
@@ -30,6 +31,8 @@ export interface ExplainJob {
   title?: string;
   skipExisting?: boolean;
   strict?: boolean;
+  /** Target flags placed once the model is open (--region, --mask, --box, --similar-to). */
+  targetFlags?: TargetFlags;
 }
 
 export async function runExplain(job: ExplainJob): Promise<ExplainSummary> {
@@ -46,7 +49,7 @@ export async function runExplain(job: ExplainJob): Promise<ExplainSummary> {
       raw: job.raw,
       colormap: job.colormap,
       alpha: job.alpha,
-      options: job.options,
+      options: job.targetFlags ? { ...job.options, ...(await resolveTargetFlags(lens, job.targetFlags)) } : job.options,
       signal: abort.signal,
       onProgress: (fraction, text) => progress.update(text, fraction),
       ...(job.title ? { title: job.title } : {}),
