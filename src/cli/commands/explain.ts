@@ -4,18 +4,21 @@ import { methodIds } from '../../methods/registry.ts';
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
 import type { ResizeMode } from '../../input/image-file.ts';
 import { withInputOptions } from '../input-options.ts';
-import { parseInteger, parseLayer, parseList, parseNumber, parseTarget } from '../args.ts';
+import { parseInteger, parseLayer, parseNumber } from '../args.ts';
+import { addTargetFlags, parseTargetFlag, type TargetFlags } from '../target-flags.ts';
 import { addMethodFlags, methodFlagValues } from '../method-flags.ts';
 import { runExplain, type ExplainJob } from '../run-explain.ts';
 import { printJson, wantsJson } from '../output.ts';
+import { explainJson } from '../explain-json.ts';
+import { parseMethods } from '../suggest.ts';
+import { folderHelp } from '../out-path.ts';
 import type { CommonOptions } from '../../methods/types.ts';
 
-export interface ExplainFlags {
+export interface ExplainFlags extends TargetFlags {
   method: string[];
   layer?: (string | number)[];
   allLayers?: boolean;
   fuse?: boolean;
-  target: string;
   preset?: string;
   resize?: ResizeMode;
   size?: { height: number; width: number };
@@ -35,7 +38,8 @@ export interface ExplainFlags {
 
 export function methodOptions(f: ExplainFlags): CommonOptions & Record<string, unknown> {
   const options: CommonOptions & Record<string, unknown> = {
-    target: parseTarget(f.target),
+    target: parseTargetFlag(f.target),
+    ...(f.output !== undefined ? { output: f.output } : {}),
     batchSize: f.batchSize,
     seed: f.seed,
     ...(f.allLayers ? { targetLayers: 'all' as const } : f.layer ? { targetLayers: f.layer } : {}),
@@ -48,14 +52,13 @@ export function methodOptions(f: ExplainFlags): CommonOptions & Record<string, u
 
 /** The options of `explain` (methods, targets, layers, input, rendering), shared with `queue add`. */
 export function withExplainOptions(command: Command): Command {
-  return addMethodFlags(withInputOptions(command)
-    .addOption(new Option('-m, --method <ids>', `methods, comma-separated (${methodIds.join(', ')})`).default(['grad-cam'], 'grad-cam').argParser(parseList))
-    .addOption(new Option('-l, --layer <name>', 'layer for spatial methods (tensor name, node name or index; repeat for several)').argParser((v: string, prev: (string | number)[] | undefined) => [...(prev ?? []), parseLayer(v)]))
+  return addMethodFlags(addTargetFlags(withInputOptions(command))
+    .addOption(new Option('-m, --method <ids>', `methods, comma-separated (${methodIds.join(', ')})`).default(['grad-cam'], 'grad-cam').argParser(parseMethods))
+    .addOption(new Option('-l, --layer <name>', 'layer for spatial methods (tensor name, node name or index; repeat for several) (default: the last spatial layer)').argParser((v: string, prev: (string | number)[] | undefined) => [...(prev ?? []), parseLayer(v)]))
     .option('--all-layers', 'every conv layer (one map each)')
     .option('--fuse', 'with several layers, also their fused map')
-    .option('-t, --target <target>', 'auto (predicted class), a class index, classes per input (3,7,...), or top:K', 'auto')
-    .option('--labels <file>', 'class names: a JSON array or one per line')
-    .option('-o, --out <dir>', 'output folder', 'convlens-out')
+    .option('--labels <file>', "class names: a JSON array or one per line (default: the model's own, see convlens annotate; else class indices)")
+    .option('-o, --out <dir>', folderHelp, 'convlens-out')
     .option('--raw', 'also write <input>.<method>.npy (maps [H,W] in [0,1]; gradient images [C,H,W] unnormalized)')
     .addOption(new Option('--colormap <name>', 'heat map colors').choices([...colormapNames]).default('jet'))
     .addOption(new Option('--alpha <a>', 'heat map opacity over the image').default(0.5).argParser(parseNumber('--alpha', 0, 1)))
@@ -88,9 +91,10 @@ export function registerExplain(program: Command): void {
         colormap: flags.colormap,
         alpha: flags.alpha,
         options: methodOptions(flags),
+        ...(flags.region || flags.mask || flags.box !== undefined || flags.similarTo ? { targetFlags: flags } : {}),
       };
       const summary = await runExplain(job);
-      if (wantsJson(command)) printJson(summary);
+      if (wantsJson(command)) printJson(explainJson(summary, flags.out));
       else {
         if (summary.existing) process.stdout.write(`${summary.existing} input(s) already explained in ${flags.out}: skipped\n`);
         for (const input of summary.inputs) {
