@@ -23,6 +23,7 @@ import { registerEvaluate } from './commands/evaluate.ts';
 import { registerQueue } from './commands/queue.ts';
 import { registerWorker } from './commands/worker.ts';
 import { registerServe } from '../web/serve-command.ts';
+import { registerSite } from './commands/site.ts';
 
 const program = new Command('convlens')
   .description('Why does a CNN decide what it decides? Attribution maps, CAMs and inspection for any ONNX CNN.\n\n-o is a folder for commands that write several files (explain, demo, evaluate, features, filters) and a file for commands that write one (graph, compile, convert, maximize, dream, annotate). --json prints what a command wrote or found as JSON on stdout.')
@@ -58,6 +59,7 @@ registerConvert(program);
 registerServe(program);
 registerQueue(program);
 registerWorker(program);
+registerSite(program);
 registerDemo(program);
 registerAnnotate(program);
 suggestChoices(program);

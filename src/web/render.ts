@@ -16,7 +16,11 @@ export function renderResult(kind: OutputKind, values: Float32Array, dims: reado
 
 /** Float32 values <-> base64 of their little-endian bytes (every platform convlens runs on is little-endian). */
 export function floatsToBase64(values: Float32Array): string {
-  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  return bytesToBase64(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+}
+
+/** Base64 without Node's Buffer (the explorer's workspace also runs in a Web Worker). */
+export function bytesToBase64(bytes: Uint8Array): string {
   let text = '';
   for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(text);

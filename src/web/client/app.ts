@@ -1,15 +1,18 @@
 /**
  * The explorer page: pick a model and an image, see the predictions, compare explanation
  * methods side by side, browse activations and the structure graph. Plain DOM code; it
- * talks to the server only through the JSON API and draws overlays with the same viz code
- * the server uses (so colormap and opacity changes need no round trip).
+ * talks to an ExplorerBackend (the `convlens serve` API, or a Web Worker in the static
+ * site) and draws overlays with the same viz code the workspace uses (so colormap and
+ * opacity changes need no round trip). A new request aborts the one it replaces.
  */
 import type { ExplainResponse, LayerEntry, MethodEntry, ModelInfo, Prediction, SampleEntry } from '../api-types.ts';
 import { encodeNpy } from '../../runtime/npy.ts';
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
 import type { RgbImage } from '../../viz/image.ts';
 import { base64ToFloats, renderResult } from '../render.ts';
-import { api } from './api.ts';
+import { isAbort, type ExplorerBackend } from './backend.ts';
+
+let backend: ExplorerBackend;
 
 type Child = Node | string | null | undefined | false;
 
@@ -57,8 +60,6 @@ interface State {
   colormap: ColormapName;
   alpha: number;
   results: Map<string, Result>;
-  /** Bumped whenever what the results depend on changes: late answers of older runs are dropped. */
-  run: number;
 }
 
 const state: State = {
@@ -71,8 +72,15 @@ const state: State = {
   colormap: 'jet',
   alpha: 0.5,
   results: new Map(),
-  run: 0,
 };
+
+/** The running image/explain requests; aborted when a newer one replaces them. */
+let inflight: AbortController | undefined;
+function replaceRequests(): AbortSignal {
+  inflight?.abort();
+  inflight = new AbortController();
+  return inflight.signal;
+}
 
 function setStatus(text: string, kind: 'info' | 'error' | 'busy' = 'info'): void {
   const el = $('#status');
@@ -81,6 +89,7 @@ function setStatus(text: string, kind: 'info' | 'error' | 'busy' = 'info'): void
 }
 
 function fail(e: unknown): void {
+  if (isAbort(e)) return;
   setStatus((e as Error).message ?? String(e), 'error');
 }
 
@@ -100,24 +109,6 @@ function drawRgb(canvas: HTMLCanvasElement, image: RgbImage): void {
   canvas.getContext('2d')!.putImageData(new ImageData(rgba, image.width, image.height), 0, 0);
 }
 
-/** Pixels of a PNG exactly as stored (no color management), as RGB. */
-async function fetchRgb(url: string): Promise<RgbImage> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(((await res.json()) as { error: string }).error);
-  const bitmap = await createImageBitmap(await res.blob(), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(bitmap, 0, 0);
-  const rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  const data = new Uint8ClampedArray(bitmap.width * bitmap.height * 3);
-  for (let p = 0, q = 0; q < rgba.length; p += 3, q += 4) {
-    data[p] = rgba[q]!;
-    data[p + 1] = rgba[q + 1]!;
-    data[p + 2] = rgba[q + 2]!;
-  }
-  return { width: bitmap.width, height: bitmap.height, data };
-}
-
 function download(name: string, blob: Blob): void {
   const a = h('a', { href: URL.createObjectURL(blob), download: name });
   document.body.append(a);
@@ -128,7 +119,11 @@ function download(name: string, blob: Blob): void {
 
 // ---- model ---------------------------------------------------------------------------
 
-async function loadModel(model: ModelInfo): Promise<void> {
+async function loadModel(model: ModelInfo | null): Promise<void> {
+  if (!model) {
+    setStatus('open an ONNX model (Open .onnx, or drop it on the page)');
+    return;
+  }
   state.model = model;
   state.results.clear();
   state.layer = model.defaultLayer ?? '';
@@ -180,14 +175,14 @@ function renderModelTab(): void {
 
 function showFilters(layer: string): void {
   const img = $<HTMLImageElement>('#filter-image');
-  img.src = api.filtersUrl(layer);
   img.onload = () => (img.style.width = `${Math.min(640, img.naturalWidth * 8)}px`);
+  backend.filtersUrl(layer).then((url) => (img.src = url), fail);
 }
 
 async function uploadModel(file: File): Promise<void> {
   setStatus(`uploading ${file.name} (${(file.size / 1e6).toFixed(1)} MB)…`, 'busy');
   try {
-    const model = await api.uploadModel(file);
+    const model = await backend.uploadModel(file);
     await loadModel(model);
     setStatus(`loaded ${model.name}`);
   } catch (e) {
@@ -200,7 +195,7 @@ async function uploadModel(file: File): Promise<void> {
 function renderSamples(): void {
   $('#samples').replaceChildren(
     ...state.samples.map((s) =>
-      h('button.sample', { type: 'button', title: s.name, 'data-id': s.id, onclick: () => void selectImage(s.id, s.name) }, h('img', { src: api.sampleUrl(s.name), alt: s.name }), h('span', {}, s.name)),
+      h('button.sample', { type: 'button', title: s.name, 'data-id': s.id, onclick: () => void selectImage(s.id, s.name).catch(fail) }, h('img', { src: backend.sampleUrl(s.name), alt: s.name }), h('span', {}, s.name)),
     ),
   );
 }
@@ -208,7 +203,7 @@ function renderSamples(): void {
 async function uploadImage(file: File): Promise<void> {
   setStatus(`uploading ${file.name}…`, 'busy');
   try {
-    const entry = await api.uploadImage(file);
+    const entry = await backend.uploadImage(file);
     await selectImage(entry.id, entry.name);
   } catch (e) {
     fail(e);
@@ -216,14 +211,15 @@ async function uploadImage(file: File): Promise<void> {
 }
 
 async function selectImage(id: string, name: string): Promise<void> {
-  const rgb = await fetchRgb(api.imageUrl(id));
+  const signal = replaceRequests();
+  const rgb = await backend.imageRgb(id, signal);
   state.image = { id, name, rgb };
   for (const b of all<HTMLElement>(document, '.sample')) b.classList.toggle('selected', b.dataset['id'] === id);
   drawRgb($<HTMLCanvasElement>('#input-canvas'), rgb);
   $('#image-name').textContent = name;
   state.target = 'auto';
   $('#activations').replaceChildren();
-  const prediction = await api.predict(id, 5);
+  const prediction = await backend.predict(id, 5, signal);
   state.predictions = prediction.top;
   renderPredictions();
   renderTargetSelect();
@@ -319,28 +315,28 @@ function paint(method: string): void {
 async function explainAll(): Promise<void> {
   const image = state.image;
   if (!image || !state.model) return;
-  const run = ++state.run;
+  const signal = replaceRequests();
   state.results.clear();
   const chosen = state.methods.filter((m) => state.selected.has(m.id));
   const container = $('#results');
   container.replaceChildren(...chosen.map((m) => card(m)));
   for (const el of all<HTMLElement>(container, '.result')) el.dataset['state'] = 'loading';
   for (const [i, m] of chosen.entries()) {
-    if (run !== state.run) return;
+    if (signal.aborted) return;
     setStatus(`computing ${m.id} (${i + 1}/${chosen.length})…`, 'busy');
     try {
-      const response = await api.explain({ image: image.id, method: m.id, colormap: state.colormap, alpha: state.alpha, target: state.target, ...(m.usesLayers && state.layer ? { layer: state.layer } : {}) });
-      if (run !== state.run) return;
+      const response = await backend.explain({ image: image.id, method: m.id, colormap: state.colormap, alpha: state.alpha, target: state.target, ...(m.usesLayers && state.layer ? { layer: state.layer } : {}) }, signal);
+      if (signal.aborted) return;
       state.results.set(m.id, { response, values: base64ToFloats(response.map) });
       paint(m.id);
     } catch (e) {
-      if (run !== state.run) return;
+      if (signal.aborted || isAbort(e)) return;
       const el = card(m);
       el.dataset['state'] = 'error';
       el.querySelector('.detail')!.textContent = (e as Error).message;
     }
   }
-  if (run === state.run) setStatus(chosen.length ? `explained ${image.name}` : 'choose a method');
+  if (!signal.aborted) setStatus(chosen.length ? `explained ${image.name} ${backend.describe()}` : 'choose a method');
 }
 
 // ---- activations and graph -------------------------------------------------------------
@@ -364,7 +360,7 @@ async function showActivations(): Promise<void> {
     const column = h('div.column', { 'data-layer': layer.tensor }, h('h3', { title: layer.tensor }, layer.tensor), h('div.meta', {}, `${layer.op} ${shape(layer.shape.slice(1))}`));
     box.append(column);
     try {
-      const act = await api.activations(image.id, layer.tensor, 64);
+      const act = await backend.activations(image.id, layer.tensor, 64);
       if (box.dataset['image'] !== image.id) return;
       if (act.total > act.channels.length) column.append(h('div.meta', {}, `${act.channels.length} most active of ${act.total} channels`));
       const thumbs = h('div.thumbs');
@@ -390,7 +386,7 @@ function enlarge(src: string, caption: string): void {
 async function showGraph(): Promise<void> {
   const box = $('#graph');
   if (box.childElementCount === 0) {
-    box.innerHTML = await api.graph(); // our server's SVG; every name in it is XML-escaped
+    box.innerHTML = await backend.graph(); // convlens's own SVG; every name in it is XML-escaped
     box.addEventListener('click', (ev) => {
       const g = (ev.target as Element).closest<SVGGElement>('g.node');
       if (!g) return;
@@ -482,11 +478,27 @@ function wire(): void {
   });
 }
 
-export async function start(): Promise<void> {
+/** What tests and benchmarks read from the page (values, not pixels). */
+export interface DebugHook {
+  mode: 'server' | 'static';
+  backend: ExplorerBackend;
+  /** The current explanations by method id: raw values, dims, class, layer, compute ms. */
+  results(): Record<string, { values: number[]; dims: number[]; class: number | null; layer: string | null; ms: number }>;
+}
+
+export async function start(chosen: ExplorerBackend): Promise<void> {
+  backend = chosen;
+  const hook: DebugHook = {
+    mode: backend.mode,
+    backend,
+    results: () =>
+      Object.fromEntries([...state.results].map(([id, r]) => [id, { values: Array.from(r.values), dims: r.response.dims, class: r.response.class, layer: r.response.layer, ms: r.response.ms }])),
+  };
+  (window as unknown as { __convlens: DebugHook }).__convlens = hook;
   wire();
   try {
-    setStatus('loading…', 'busy');
-    const [methods, samples, model] = await Promise.all([api.methods(), api.samples(), api.model()]);
+    setStatus(backend.mode === 'static' ? 'loading the model in this browser…' : 'loading…', 'busy');
+    const { methods, samples, model } = await backend.start();
     state.methods = methods;
     state.samples = samples;
     renderMethodList();

@@ -1,0 +1,148 @@
+/**
+ * The static explorer (`convlens site`) in a real headless Chromium (Debian's
+ * /usr/bin/chromium through playwright-core), served by a plain file server that sends
+ * COOP/COEP (so onnxruntime-web gets its threads). The page opens the bundled model, the
+ * test uploads the model and a sample through the page's file inputs, and the Grad-CAM and
+ * guided-backprop values the Web Worker computed (read through window.__convlens) equal
+ * the Node library's for the same image. Without Chromium the test fails, unless
+ * CONVLENS_SKIP_BROWSER=1.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { extname, join, normalize } from 'node:path';
+import { tmpdir } from 'node:os';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildSite } from '../src/web/static/build-site.ts';
+import { bundledModel } from '../src/web/serve-command.ts';
+import { parseModel } from '../src/model/model.ts';
+import { Explainer } from '../src/methods/explainer.ts';
+import { loadImageForModel } from '../src/input/image-file.ts';
+import { imageToTensor } from '../src/input/preprocess.ts';
+import { detectLayout } from '../src/input/layout.ts';
+import { declaredDims } from '../src/runtime/specialize.ts';
+import type { DebugHook } from '../src/web/client/app.ts';
+import type { RuntimeInfo } from '../src/web/static/protocol.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = process.env['CONVLENS_SKIP_BROWSER'] === '1';
+const artifacts = new URL('../test-artifacts/', import.meta.url).pathname;
+const bundled = bundledModel();
+
+let dir: string;
+let server: Server;
+let url: string;
+let browser: Browser;
+let page: Page;
+
+const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.onnx': 'application/octet-stream' };
+
+/** A file server for the site folder with the headers that make a page cross-origin isolated. */
+function serveFolder(root: string): Promise<Server> {
+  const s = createServer((req, res) => {
+    const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
+    const file = path.startsWith(root) && existsSync(path) && statSync(path).isDirectory() ? join(path, 'index.html') : path;
+    if (!file.startsWith(root) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': types[extname(file)] ?? 'application/octet-stream',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-embedder-policy': 'require-corp',
+      'cross-origin-resource-policy': 'same-origin',
+    });
+    res.end(readFileSync(file));
+  });
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
+}
+
+before(async () => {
+  if (skip) return;
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install Chromium (apt-get install -y chromium) or set CONVLENS_SKIP_BROWSER=1 to skip the browser test`);
+  }
+  assert.ok(bundled, 'the bundled model (models/fashion-mnist) is missing');
+  mkdirSync(artifacts, { recursive: true });
+  dir = mkdtempSync(join(tmpdir(), 'convlens-site-'));
+  await buildSite({ out: dir, model: { bytes: bundled.bytes, settings: bundled.settings }, samples: bundled.samples });
+  server = await serveFolder(dir);
+  const address = server.address() as { port: number };
+  url = `http://127.0.0.1:${address.port}/`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const done = (method: string) => `.result[data-method="${method}"][data-state="done"]`;
+
+type PageResults = ReturnType<DebugHook['results']>;
+
+const pageResults = (): Promise<PageResults> => page.evaluate(() => (window as unknown as { __convlens: DebugHook }).__convlens.results());
+
+/** The Node library's explanation of one image file with the bundled model's input settings. */
+async function nodeExplanation(sample: string, method: string, layer: string | null): Promise<{ values: Float32Array; dims: number[]; class: number | undefined }> {
+  const proto = parseModel(bundled!.bytes);
+  await using explainer = await Explainer.create(proto);
+  const layout = detectLayout(declaredDims(proto.graph!.input![0]!)!, 'input');
+  const { image } = await loadImageForModel(sample, { height: layout.height!, width: layout.width!, resize: 'stretch' });
+  const tensor = imageToTensor([image], layout, bundled!.settings.preset!);
+  const [e] = await explainer.explain(tensor, method, { target: 'auto', ...(layer ? { targetLayers: [layer] } : {}) });
+  return { values: e!.values, dims: e!.dims, class: e!.class };
+}
+
+function assertClose(actual: readonly number[], expected: Float32Array, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(scale > 0, `${what}: the Node result is all zeros`);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  assert.ok(worst <= 1e-4 * scale, `${what}: largest difference ${worst} (values up to ${scale})`);
+}
+
+test('the static explorer computes in the browser what the Node library computes', { skip: skip && 'CONVLENS_SKIP_BROWSER=1', timeout: 90_000 }, async (t) => {
+  const t0 = performance.now();
+  await page.goto(url);
+  await page.waitForSelector(done('grad-cam'), { timeout: 60_000 });
+  t.diagnostic(`static site: first overlay ${(performance.now() - t0).toFixed(0)} ms after page load`);
+  const runtime = await page.evaluate(() => ((window as unknown as { __convlens: DebugHook }).__convlens.backend as unknown as { runtime: RuntimeInfo }).runtime);
+  assert.equal(runtime.crossOriginIsolated, true, 'the COOP/COEP file server makes the page cross-origin isolated');
+  assert.equal(runtime.ep, 'wasm');
+  t.diagnostic(`onnxruntime-web: ${JSON.stringify(runtime)}`);
+  assert.equal(await page.locator('#predictions li').count(), 5);
+
+  // Open the model file and a sample through the page, as a user would.
+  await page.setInputFiles('#model-file', join(bundled!.samples[0]!, '../../model.onnx'));
+  await page.waitForFunction(() => document.querySelector('#status')?.textContent?.startsWith('loaded '));
+  const sample = bundled!.samples.find((s) => s.includes('ankle-boot')) ?? bundled!.samples[0]!;
+  await page.setInputFiles('#image-file', sample);
+  const name = sample.replace(/^.*\//, '').replace(/\.[^.]*$/, '');
+  await page.waitForFunction((n) => document.querySelector('#image-name')?.textContent === n, name);
+  await page.check('#methods input[value="guided-backprop"]');
+  await page.waitForSelector(done('grad-cam'));
+  await page.waitForSelector(done('guided-backprop'));
+  await page.screenshot({ path: join(artifacts, 'site-1-explain.png'), fullPage: true });
+
+  const results = await pageResults();
+  const gradcam = results['grad-cam'];
+  const guided = results['guided-backprop'];
+  assert.ok(gradcam && guided, `results for ${Object.keys(results).join(', ')}`);
+  const expectedCam = await nodeExplanation(sample, 'grad-cam', gradcam.layer);
+  assert.deepEqual(gradcam.dims, expectedCam.dims);
+  assert.equal(gradcam.class, expectedCam.class);
+  assertClose(gradcam.values, expectedCam.values, 'grad-cam');
+  const expectedGuided = await nodeExplanation(sample, 'guided-backprop', null);
+  assert.deepEqual(guided.dims, expectedGuided.dims);
+  assertClose(guided.values, expectedGuided.values, 'guided-backprop');
+  t.diagnostic(`in-browser compute: grad-cam ${gradcam.ms.toFixed(1)} ms, guided-backprop ${guided.ms.toFixed(1)} ms`);
+});
