@@ -3,7 +3,10 @@ import { Command, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { methodIds } from '../../methods/registry.ts';
-import { parseList, UsageError } from '../args.ts';
+import { UsageError } from '../args.ts';
+import { parseMethods } from '../suggest.ts';
+import { folderHelp } from '../out-path.ts';
+import { explainJson } from '../explain-json.ts';
 import { runExplain } from '../run-explain.ts';
 import { printJson, wantsJson } from '../output.ts';
 
@@ -19,8 +22,8 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('run every method on the bundled Fashion-MNIST model and its samples; writes an HTML report')
-    .option('-o, --out <dir>', 'output folder', 'convlens-demo')
-    .addOption(new Option('-m, --method <ids>', 'methods, comma-separated (default: all)').default(methodIds, 'all').argParser(parseList))
+    .option('-o, --out <dir>', folderHelp, 'convlens-demo')
+    .addOption(new Option('-m, --method <ids>', `methods, comma-separated (${methodIds.join(', ')})`).default(methodIds, 'all').argParser(parseMethods))
     .action(async (flags: { out: string; method: string[] }, command: Command) => {
       const metaPath = `${bundledModelDir}meta.json`;
       if (!existsSync(metaPath)) throw new UsageError(`the bundled model is missing (${metaPath}): reinstall convlens`);
@@ -39,7 +42,7 @@ export function registerDemo(program: Command): void {
         options: { target: 'auto', batchSize: 8, seed: 0 },
         title: `convlens demo: Fashion-MNIST CNN (test accuracy ${(100 * meta.testAccuracy).toFixed(1)}%)`,
       });
-      if (wantsJson(command)) printJson(summary);
+      if (wantsJson(command)) printJson(explainJson(summary, flags.out));
       else process.stdout.write(`${summary.methods.length} methods on ${summary.inputs.length} images; report: ${summary.report}\n`);
     });
 }
