@@ -107,8 +107,8 @@ export class Lens {
   /** Class scores of each image as top-k lists (and the raw scores). */
   async predict(images: Tensor, k = this.topK, output?: string): Promise<{ top: ClassScore[][]; scores: Tensor }> {
     const { scores, activation } = await this.explainer.predict(images, output);
-    const labelled = this.labelled(output);
-    return { top: this.topOf(this.classScores(scores, labelled), k, activation, labelled), scores };
+    const { perClass, labelled } = this.classScores(scores, output);
+    return { top: this.topOf(perClass, k, activation, labelled), scores };
   }
 
   /** The head of a model output (default: the first): its score tensor and activation. */
@@ -116,17 +116,18 @@ export class Lens {
     return findHead(await this.specialized(), output);
   }
 
-  /** One score per class [N, K] (a dense head's best position per class), checked against the labels. */
-  private classScores(scores: Tensor, labelled: boolean): Tensor {
+  /**
+   * One score per class [N, K] (a dense head's best position per class). The labels name
+   * the first output's classes (checked), or another output's when their counts agree.
+   */
+  private classScores(scores: Tensor, output: string | undefined): { perClass: Tensor; labelled: boolean } {
     const { height, width } = this.spec.size ?? { height: 0, width: 0 };
     const perClass = classScores(scores, this.spec.size ? { height, width, layout: this.spec.layout.layout } : undefined);
-    if (labelled) this.checkLabels(perClass);
-    return perClass;
-  }
-
-  /** The labels name the classes of the first output; other outputs' classes are numbered. */
-  private labelled(output: string | undefined): boolean {
-    return output === undefined || output === this.view.outputs[0]!.name;
+    if (output === undefined || output === this.view.outputs[0]!.name) {
+      this.checkLabels(perClass);
+      return { perClass, labelled: true };
+    }
+    return { perClass, labelled: this.spec.labels?.length === perClass.dims[1] };
   }
 
   /** Ranked classes from per-class scores [N, K] (pre-softmax, or pre-sigmoid with activation 'sigmoid'). */
@@ -167,8 +168,8 @@ export class Lens {
       methods.push({ id, results, ms: performance.now() - t0 });
     }
     scores ??= (await this.explainer.predict(images, options.output)).scores;
-    const labelled = this.labelled(options.output);
-    return { top: this.topOf(this.classScores(scores, labelled), this.topK, head.activation, labelled), methods };
+    const { perClass, labelled } = this.classScores(scores, options.output);
+    return { top: this.topOf(perClass, this.topK, head.activation, labelled), methods };
   }
 
   private checkLabels(scores: Tensor): void {
