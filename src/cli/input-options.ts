@@ -5,7 +5,7 @@ import { resizeModes } from '../input/image-file.ts';
 import { parseSize } from './args.ts';
 
 /** --size H,W: the input size when the model does not fix it. */
-export const sizeOption = (): Option => new Option('--size <H,W>', 'input size when the model does not fix it').argParser(parseSize);
+export const sizeOption = (): Option => new Option('--size <H,W>', 'input size when the model does not fix it (default: the size stored in the model)').argParser(parseSize);
 
 export function withInputOptions(command: Command): Command {
   return command

@@ -40,7 +40,7 @@ export function registerInspect(program: Command): void {
     .argument('<model>', 'ONNX model file')
     .argument('<inputs...>', 'image files, folders or .npy tensors')
     .addOption(new Option('-k, --top <k>', 'how many classes').default(5).argParser(parseInteger('--top', 1)))
-    .option('--labels <file>', 'class names: a JSON array or one per line')
+    .option('--labels <file>', "class names: a JSON array or one per line (default: the model's own, see convlens annotate; else class indices)")
     .option('--batch-size <n>', 'images per onnxruntime run', (v) => parseInteger('--batch-size', 1)(v), 8)
     .option('--strict', 'stop at the first unreadable input (default: report it, skip it, go on)')
     .action(async (modelPath: string, inputs: string[], flags: { top: number; preset?: string; resize?: ResizeMode; size?: { height: number; width: number }; labels?: string; batchSize: number; strict?: boolean }, command: Command) => {
