@@ -37,12 +37,14 @@ export function showUrl(url: string): string {
 export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
   parseRedisUrl(url);
   const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  client.on('error', () => undefined); // reported below, once
+  let cause: unknown;
+  client.on('error', (e) => (cause ??= e)); // the socket's error (ECONNREFUSED, ...), reported below once
   try {
     await client.connect();
     await client.ping();
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code ?? oneLine(String((e as Error).message ?? e));
+    const error = (cause ?? e) as NodeJS.ErrnoException;
+    const reason = error.code ?? oneLine(String(error.message ?? error));
     throw new QueueError(`cannot reach Redis at ${showUrl(url)} (${reason}): start it (redis-server --port PORT) or fix the URL`);
   } finally {
     client.disconnect();

@@ -46,6 +46,7 @@ export async function queueStatus(queue: Queue, window = 300): Promise<QueueStat
   const now = Date.now();
   let recentInputs = 0;
   let recentStart = now;
+  let lastFinished = 0;
   for await (const job of eachJob(queue, pending)) inputs.toGo += job.data.entries.length;
   for await (const job of eachJob(queue, ['completed'])) {
     const r = job.returnvalue;
@@ -56,6 +57,7 @@ export async function queueStatus(queue: Queue, window = 300): Promise<QueueStat
     if (job.finishedOn && job.finishedOn >= now - window * 1000) {
       recentInputs += files;
       recentStart = Math.min(recentStart, job.processedOn ?? job.finishedOn);
+      lastFinished = Math.max(lastFinished, job.finishedOn);
     }
   }
   for await (const job of eachJob(queue, ['failed'])) {
@@ -63,7 +65,8 @@ export async function queueStatus(queue: Queue, window = 300): Promise<QueueStat
     failures.push({ job: job.id!, attempts: job.attemptsMade, reason: (job.failedReason ?? 'unknown').split('\n')[0]! });
   }
   inputs.total = inputs.explained + inputs.unreadable + inputs.inFailedJobs + inputs.toGo;
-  const seconds = (now - recentStart) / 1000;
+  // Up to now while work remains; a finished run's rate ends with its last job.
+  const seconds = ((inputs.toGo > 0 ? now : lastFinished) - recentStart) / 1000;
   const workers = (await queue.getWorkers()).length;
   const status: QueueStatus = { jobs, inputs, failures, unreadable, workers };
   if (recentInputs > 0 && seconds > 0) {

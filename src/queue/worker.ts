@@ -8,9 +8,9 @@
  * again by BullMQ's stalled-job check (its temporary folder is cleared first) and rewrites
  * the same names; a job that keeps failing lands in the failed set after its attempts.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker, WaitingError, type Job } from 'bullmq';
 import type { Lens } from '../app/lens.ts';
 import { explainEntries, reportModel, settingsOf, type ExplainRunOptions } from '../app/explain-run.ts';
@@ -77,6 +77,7 @@ export function startWorker(url: string, options: WorkerOptions): RunningWorker 
     const t0 = performance.now();
     const d = job.data;
     const lens = await lensFor(d);
+    log(`running ${job.id}: ${d.entries.length} input(s)`);
     const tempDir = join(d.out, '.convlens', 'tmp', job.id!);
     rmSync(tempDir, { recursive: true, force: true }); // what an attempt killed mid-write left
     mkdirSync(tempDir, { recursive: true });
@@ -110,6 +111,11 @@ export function startWorker(url: string, options: WorkerOptions): RunningWorker 
       throw e;
     } finally {
       rmSync(tempDir, { recursive: true, force: true });
+      try {
+        rmdirSync(dirname(tempDir)); // the last job out leaves no temporary folder
+      } catch {
+        // other jobs are still writing
+      }
     }
   };
 

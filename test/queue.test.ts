@@ -1,0 +1,179 @@
+/**
+ * The job queue end to end (issue 15), as a user runs it: a Redis server of the test's own on
+ * a free loopback port, `convlens queue add` of 50 images (and one broken file) x 2 methods on
+ * the bundled Fashion-MNIST model, three `convlens worker` processes, one of them killed with
+ * SIGKILL in the middle of a job. Then: every output exists once and equals (values of the
+ * --raw .npy files) a single-process `convlens explain` of the same inputs, no temporary file
+ * is left, the status counts add up, the broken input failed alone, re-adding adds nothing,
+ * and the report lists what the workers wrote.
+ *
+ * Needs Debian's redis-server: skipped with a message when it is missing outside CI (CI
+ * installs it, see .ci/run, and there a missing server fails the test).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { readNpy } from './helpers.ts';
+
+const bin = fileURLToPath(new URL('../bin/convlens.js', import.meta.url));
+const model = fileURLToPath(new URL('../models/fashion-mnist/model.onnx', import.meta.url));
+const samples = fileURLToPath(new URL('../models/fashion-mnist/samples/', import.meta.url));
+const redisServer = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+const missing = redisServer === undefined && !process.env['CI'];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function convlens(args: string[]): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, CONVLENS_DEBUG: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+const freePort = () =>
+  new Promise<number>((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+
+/** Every file under `dir`, relative, sorted. */
+function walk(dir: string, root = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name), root) : [relative(root, join(dir, e.name))]))
+    .sort();
+}
+
+/** 50 distinct 28x28 images from the bundled samples (rotated and mirrored), and one broken file. */
+async function makeImages(dir: string): Promise<void> {
+  const files = readdirSync(samples).filter((f) => f.endsWith('.png')).sort();
+  for (let i = 0; i < 50; i++) {
+    let image = sharp(join(samples, files[i % files.length]!)).rotate(90 * (Math.floor(i / files.length) % 4));
+    if (i >= 32) image = image.flop();
+    await image.png().toFile(join(dir, `img-${String(i).padStart(2, '0')}.png`));
+  }
+  writeFileSync(join(dir, 'zz-broken.png'), 'not a png');
+}
+
+test('queue: 3 workers, one killed mid-job, equal the single-process run; nothing lost, nothing twice', { skip: missing && 'redis-server is not installed (apt-get install redis-server; CI installs it)', timeout: 180_000 }, async () => {
+  assert.ok(redisServer, 'redis-server is missing in CI: .ci/run must install it');
+  const dir = mkdtempSync(join(tmpdir(), 'convlens-queue-'));
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  const redis = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const workers: ChildProcess[] = [];
+  try {
+    const images = join(dir, 'images');
+    spawnSync('mkdir', [images]);
+    await makeImages(images);
+    // Occlusion at stride 2 makes a job last long enough to be killed inside it.
+    const work = ['-m', 'saliency,occlusion', '--window', '4', '--stride', '2', '--batch-size', '4', '--raw'];
+
+    // Unreachable Redis (a port nobody listens on): one line, exit 1.
+    const closed = await freePort();
+    const down = await convlens(['queue', 'status', `redis://127.0.0.1:${closed}`]);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^convlens: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): start it .*\n$/);
+
+    const reference = convlens(['explain', model, images, ...work, '--out', join(dir, 'reference')]);
+    for (let i = 0; ; i++) {
+      if ((await convlens(['queue', 'status', url])).code === 0) break;
+      assert.ok(i < 50, 'redis-server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const out = join(dir, 'out');
+    const add = JSON.parse((await convlens(['--json', 'queue', 'add', url, model, images, ...work, '--out', out])).stdout) as Record<string, number>;
+    assert.deepEqual(add, { jobs: 13, inputs: 51, added: 13, existing: 0, retried: 0 });
+
+    // Three workers; the first is killed as soon as it starts its first job.
+    const logs: string[] = ['', '', ''];
+    let killedJob: string | undefined;
+    for (let w = 0; w < 3; w++) {
+      const child = spawn(process.execPath, [bin, 'worker', url, '--lock-duration', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr!.on('data', (d: Buffer) => {
+        logs[w] = logs[w]! + d.toString();
+        const running = /running (explain-\w+)/.exec(logs[w]!);
+        if (w === 0 && running && !killedJob) {
+          killedJob = running[1];
+          child.kill('SIGKILL');
+        }
+      });
+      workers.push(child);
+    }
+    const status = async () => JSON.parse((await convlens(['--json', 'queue', 'status', url])).stdout) as { jobs: Record<string, number>; inputs: Record<string, number>; unreadable: { path: string }[]; failures: unknown[] };
+    let s = await status();
+    for (let i = 0; s.jobs['completed']! + s.jobs['failed']! < 13; i++) {
+      assert.ok(i < 240, `the run did not finish: ${JSON.stringify(s.jobs)}\n${logs.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 500));
+      s = await status();
+    }
+    assert.ok(killedJob, 'worker 0 never started a job');
+    assert.ok(!logs[0]!.includes(`done ${killedJob}`), 'the killed worker finished its job before the kill');
+    // The killed worker's job was picked up again (stalled) and finished by another worker.
+    assert.ok(logs[1]!.includes(`done ${killedJob}`) || logs[2]!.includes(`done ${killedJob}`), `nobody finished ${killedJob}:\n${logs.join('\n')}`);
+
+    // Status counts add up; the broken input failed alone.
+    assert.deepEqual(s.jobs, { waiting: 0, active: 0, delayed: 0, completed: 13, failed: 0, total: 13 });
+    assert.deepEqual(s.inputs, { total: 51, explained: 50, unreadable: 1, inFailedJobs: 0, toGo: 0 });
+    assert.deepEqual(s.unreadable.map((u) => u.path), [join(images, 'zz-broken.png')]);
+
+    // Re-adding the same work adds nothing.
+    const again = JSON.parse((await convlens(['--json', 'queue', 'add', url, model, images, ...work, '--out', out])).stdout) as Record<string, number>;
+    assert.deepEqual(again, { jobs: 13, inputs: 51, added: 0, existing: 13, retried: 0 });
+
+    // Graceful stop: SIGTERM, and the workers exit 0.
+    const exits = workers.slice(1).map((w) => new Promise<number | null>((r) => w.on('exit', (code) => r(code))));
+    for (const w of workers.slice(1)) w.kill('SIGTERM');
+    assert.deepEqual(await Promise.all(exits), [0, 0]);
+
+    const ref = await reference;
+    assert.equal(ref.code, 0, ref.stderr);
+    const report = await convlens(['queue', 'report', url, '--out', out]);
+    assert.equal(report.code, 0, report.stderr);
+
+    // Every output once, the same files as the single-process run, no temporary files.
+    const outputs = walk(out);
+    const expected = walk(join(dir, 'reference'));
+    assert.equal(expected.filter((f) => f.endsWith('.npy')).length, 100);
+    assert.deepEqual(outputs, expected);
+    assert.ok(!existsSync(join(out, '.convlens', 'tmp')), 'a temporary folder is left');
+    // Values: every raw map equals the single-process run's.
+    for (const f of expected.filter((f) => f.endsWith('.npy'))) {
+      const a = readNpy(join(out, f));
+      const b = readNpy(join(dir, 'reference', f));
+      assert.deepEqual(a.dims, b.dims, f);
+      let worst = 0;
+      for (let i = 0; i < a.data.length; i++) worst = Math.max(worst, Math.abs(a.data[i]! - b.data[i]!) / (Math.abs(b.data[i]!) + 1e-6));
+      assert.ok(worst < 1e-4, `${f}: relative difference ${worst}`);
+    }
+    // The report lists the same inputs with the same top classes.
+    for (const f of expected.filter((f) => f.startsWith('.convlens/inputs/'))) {
+      const a = JSON.parse(readFileSync(join(out, f), 'utf8')) as { predictions: { class: number }[] };
+      const b = JSON.parse(readFileSync(join(dir, 'reference', f), 'utf8')) as { predictions: { class: number }[] };
+      assert.deepEqual(a.predictions.map((p) => p.class), b.predictions.map((p) => p.class), f);
+    }
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    assert.ok(html.includes('img-49') && html.includes('zz-broken'), 'the report lists the inputs and the unreadable one');
+  } finally {
+    for (const w of workers) w.kill('SIGKILL');
+    redis.kill('SIGTERM');
+    await new Promise((r) => redis.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
