@@ -25,6 +25,7 @@ for (const [name, batch] of cases) {
 const apps = !only || only === 'apps' ? (run('bench/apps-case.ts') as { result: Record<string, number> }).result : undefined;
 const methodResults = !only || only === 'methods' ? [1, 8].map((b) => run('bench/methods-case.ts', String(b)) as { batch: number; result: Record<string, number> }) : [];
 const metricResults = !only || only === 'metrics' ? (run('bench/metrics-case.ts') as { result: Record<string, number> }).result : undefined;
+const pipeline = !only || only === 'pipeline' ? (run('bench/pipeline-case.ts') as { result: Record<string, number> }).result : undefined;
 const relevanceResults = !only || only === 'relevance' ? [1, 8].map((b) => run('bench/relevance-case.ts', String(b)) as { batch: number; result: Record<string, number> }) : [];
 
 const timeRows = ['forward', 'input (default rules)', 'input, ConvTranspose + ScatterElements', 'input, flipped Conv + ScatterElements', 'input, ConvTranspose + MaxUnpool', 'last conv stage'];
@@ -96,5 +97,26 @@ if (apps) {
   for (const [key, value] of Object.entries(apps)) lines.push(`| ${key} | ${fmt(value, key.includes('/') && !key.includes('images/s') ? 2 : 1)} | ${targets[key] ?? ''} |`);
   lines.push('', `Grad-CAM maps run at ${fmt(apps['grad-cam maps 64 images/s']! / apps['inference 64 images/s']!)}x the images per second of plain batched inference on the bundled model; the whole command (decoding, maps, PNG encoding, the report) at ${fmt(apps['explain grad-cam 64 images/s (whole command: decode, maps, PNGs, report)']! / apps['inference 64 images/s']!)}x.`, '');
 }
+if (pipeline) lines.push(...pipelineSection(pipeline));
 writeFileSync('BENCHMARKS.md', lines.join('\n'));
 process.stdout.write(lines.join('\n'));
+
+/** The whole-process section (bench/pipeline-case.ts). */
+function pipelineSection(p: Record<string, number>): string[] {
+  const out = ['## Whole process (issue: one explain pipeline)', ''];
+  out.push('`convlens explain resnet50.onnx FOLDER -m METHOD --batch-size 8` as a fresh process (first run, no compiled-graph cache entry for this model), random-weight ResNet-50, 224x224 PNGs (`node --import tsx bench/pipeline-case.ts`). "forward" = the pure batched onnxruntime forward of the same number of images in batches of 8, in the bench process. Peak RSS from GNU time.', '');
+  out.push('| command | images | wall | / pure forward | peak RSS | first map written |', '|---|---|---|---|---|---|');
+  for (const m of ['grad-cam', 'guided-backprop']) {
+    for (const n of [32, 256]) {
+      const s = p[`${m} ${n} s`];
+      if (s === undefined) continue;
+      out.push(`| convlens ${m} | ${n} | ${fmt(s, 1)} s | ${fmt(s / p[`forward ${n} s`]!)}x | ${fmt(p[`${m} ${n} peak RSS MB`]!, 0)} MB | ${fmt(p[`${m} ${n} first map ms`]! / 1000, 1)} s |`);
+    }
+  }
+  for (const n of [32, 256]) {
+    const s = p[`torch grad-cam ${n} s`];
+    if (s !== undefined) out.push(`| torch Grad-CAM (bench/torch-gradcam.py) | ${n} | ${fmt(s, 1)} s | ${fmt(s / p[`forward ${n} s`]!)}x | ${fmt(p[`torch grad-cam ${n} peak RSS MB`]!, 0)} MB | |`);
+  }
+  out.push('', `Pure forward: ${fmt(p['forward 32 s']!, 1)} s for 32 images, ${fmt(p['forward 256 s']!, 1)} s for 256.`, '');
+  return out;
+}

@@ -105,7 +105,20 @@ function inlineExternalData(model: ModelProto, options: ParseOptions, source: st
   }
 }
 
-/** A deep copy made by a round trip through the wire format (simple and exact). */
+/**
+ * A copy made by a round trip through the wire format, except the main graph's
+ * initializers (the weights: hundreds of MB for VGG16), which the copy shares: convlens
+ * never changes a TensorProto in place, it replaces it (folding, rewrites, randomization).
+ */
 export function cloneModel(model: ModelProto): ModelProto {
-  return decodeModelProto(encodeModelProto(model));
+  const weights = model.graph?.initializer;
+  if (!weights?.length) return decodeModelProto(encodeModelProto(model));
+  model.graph!.initializer = [];
+  try {
+    const copy = decodeModelProto(encodeModelProto(model));
+    copy.graph!.initializer = [...weights];
+    return copy;
+  } finally {
+    model.graph!.initializer = weights;
+  }
 }

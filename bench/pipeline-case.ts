@@ -1,0 +1,114 @@
+/**
+ * Whole-process explain (issue: one explain pipeline): `convlens explain` as a user runs
+ * it, on folders of 32 and 256 PNG images for the random-weight ResNet-50 (batch 8,
+ * grad-cam and guided-backprop, first run in a fresh process), against the pure batched
+ * onnxruntime forward of the same images measured in this process. Peak RSS of each
+ * command comes from GNU time; the time to the first written map from watching the output
+ * folder. Where python3-torch is installed, bench/torch-gradcam.py (a hook-based Grad-CAM
+ * on torchvision's resnet50 with random weights, the same layer shapes) runs on the same
+ * images as the Python reference. Prints one JSON line.
+ *
+ *   node --import tsx bench/pipeline-case.ts
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serializeModel } from '../src/model/model.ts';
+import { Session } from '../src/runtime/session.ts';
+import { encodePng } from '../src/viz/png.ts';
+import { Rng } from '../src/runtime/rng.ts';
+import { resnet50 } from './models.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin/convlens.js');
+const dir = mkdtempSync(join(tmpdir(), 'convlens-bench-pipeline-'));
+const sizes = [32, 256];
+const result: Record<string, number> = {};
+
+// Smooth random photos-like images, 224x224 (the model's size: no resize cost hides anything).
+const rng = new Rng(5);
+async function writeImages(folder: string, n: number): Promise<void> {
+  mkdirSync(folder, { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const data = new Uint8ClampedArray(224 * 224 * 3);
+    const [a, b, c] = [rng.uniform() * 0.1, rng.uniform() * 0.1, rng.uniform() * 255];
+    for (let p = 0; p < 224 * 224; p++) {
+      const x = p % 224;
+      const y = Math.floor(p / 224);
+      for (let k = 0; k < 3; k++) data[3 * p + k] = (c + 100 * Math.sin(a * x + k) + 100 * Math.cos(b * y - k) + 30 * rng.normal()) & 255;
+    }
+    writeFileSync(join(folder, `img${String(i).padStart(4, '0')}.png`), await encodePng({ width: 224, height: 224, data }));
+  }
+}
+
+/** Run a command under GNU time: wall seconds, peak RSS MB, and ms until `firstFile` (a suffix) appears in `watch`. */
+function measure(cmd: string, args: string[], watch?: string, firstFile?: string): Promise<{ s: number; rssMb: number; firstMs: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let firstMs = NaN;
+    const poll = watch
+      ? setInterval(() => {
+          try {
+            if (Number.isNaN(firstMs) && readdirSync(watch).some((f) => f.endsWith(firstFile!))) firstMs = performance.now() - t0;
+          } catch {
+            // not made yet
+          }
+        }, 25)
+      : undefined;
+    const child = spawn('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      if (poll) clearInterval(poll);
+      const m = /TIME ([\d.]+) (\d+)/.exec(err);
+      if (code !== 0 || !m) return reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.slice(-2000)}`));
+      resolve({ s: Number(m[1]), rssMb: Number(m[2]) / 1024, firstMs });
+    });
+  });
+}
+
+const modelPath = join(dir, 'resnet50.onnx');
+const model = resnet50(1);
+writeFileSync(modelPath, serializeModel(model));
+for (const n of sizes) await writeImages(join(dir, `images${n}`), n);
+
+// The pure forward: batches of 8 of the same images' tensors (preprocessing not counted).
+{
+  const session = await Session.create(model);
+  const batch = { data: Float32Array.from({ length: 8 * 3 * 224 * 224 }, () => rng.normal()), dims: [8, 3, 224, 224] };
+  await session.run({ input: batch });
+  for (const n of sizes) {
+    const t0 = performance.now();
+    for (let i = 0; i < n / 8; i++) await session.run({ input: batch });
+    result[`forward ${n} s`] = (performance.now() - t0) / 1000;
+  }
+  await session.release();
+}
+
+for (const method of ['grad-cam', 'guided-backprop']) {
+  for (const n of sizes) {
+    const out = join(dir, `out-${method}-${n}`);
+    const r = await measure(process.execPath, [bin, 'explain', modelPath, join(dir, `images${n}`), '-m', method, '--batch-size', '8', '--preset', 'imagenet', '--resize', 'stretch', '-o', out], out, `.${method}.png`);
+    result[`${method} ${n} s`] = r.s;
+    result[`${method} ${n} peak RSS MB`] = r.rssMb;
+    result[`${method} ${n} first map ms`] = r.firstMs;
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+// Debian's python3-torch lives in the system Python (a pyenv python3 on PATH does not see it).
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const torch = spawnSync(python, ['-c', 'import torch, torchvision, PIL'], { stdio: 'ignore' }).status === 0;
+if (torch) {
+  for (const n of sizes) {
+    const r = await measure(python, [join(root, 'bench/torch-gradcam.py'), join(dir, `images${n}`), join(dir, `torch-out-${n}`)]);
+    result[`torch grad-cam ${n} s`] = r.s;
+    result[`torch grad-cam ${n} peak RSS MB`] = r.rssMb;
+  }
+} else {
+  process.stderr.write('bench: python3-torch/torchvision not installed: the torch Grad-CAM reference is skipped\n');
+}
+rmSync(dir, { recursive: true, force: true });
+process.stdout.write(`${JSON.stringify({ result })}\n`);
