@@ -146,3 +146,35 @@ test('the static explorer computes in the browser what the Node library computes
   assertClose(guided.values, expectedGuided.values, 'guided-backprop');
   t.diagnostic(`in-browser compute: grad-cam ${gradcam.ms.toFixed(1)} ms, guided-backprop ${guided.ms.toFixed(1)} ms`);
 });
+
+test('the static explorer: every method, activations, structure graph, kernels', { skip: skip && 'CONVLENS_SKIP_BROWSER=1', timeout: 90_000 }, async (t) => {
+  // Every registry method runs in the worker: check them all, each card ends done, none in
+  // error. RISE (thousands of masked forward passes: over 15 s in wasm on a busy 2-core
+  // machine) is left out to keep the test short; it runs the same code path as occlusion.
+  const slow = ['rise'];
+  const ids = (await page.$$eval('#methods input[type="checkbox"]', (boxes) => boxes.map((b) => (b as HTMLInputElement).value))).filter((id) => !slow.includes(id));
+  // All boxes in one go: each change starts a new run that aborts the one before it, so the
+  // worker gets 30 requests of which only the last must run to the end.
+  await page.$$eval('#methods input[type="checkbox"]:not(:checked)', (boxes, skipped) => {
+    for (const b of boxes.filter((x) => !skipped.includes((x as HTMLInputElement).value))) {
+      (b as HTMLInputElement).checked = true;
+      b.dispatchEvent(new Event('change'));
+    }
+  }, slow);
+  const t0 = performance.now();
+  await page.waitForFunction((n) => document.querySelectorAll('.result[data-state="done"], .result[data-state="error"]').length === n, ids.length, { timeout: 60_000 });
+  t.diagnostic(`${ids.length} methods in ${(performance.now() - t0).toFixed(0)} ms`);
+  const errors = await page.$$eval('.result[data-state="error"]', (els) => els.map((e) => `${(e as HTMLElement).dataset['method']}: ${e.querySelector('.detail')?.textContent}`));
+  assert.deepEqual(errors, []);
+  const values = await pageResults();
+  for (const id of ids) assert.ok(values[id]!.values.some((v) => v !== 0), `${id} gives a non-zero result`);
+  t.diagnostic(ids.map((id) => `${id} ${values[id]!.ms.toFixed(0)} ms`).join(', '));
+  await page.screenshot({ path: join(artifacts, 'site-2-all-methods.png'), fullPage: true });
+
+  await page.click('[data-tab="activations"]');
+  await page.waitForSelector('#activations .column .thumbs img.thumb');
+  await page.click('[data-tab="graph"]');
+  await page.waitForSelector('#graph svg g.node');
+  await page.click('[data-tab="model"]');
+  await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('#filter-image')?.naturalWidth ?? 0) > 0);
+});
