@@ -3,7 +3,9 @@
  * M_c(x, y) = sum_k w_k^c f_k(x, y), for a network whose head is global average pooling
  * followed by one fully connected layer (w^c its row for class c). The head is detected
  * in the graph: layer -> GlobalAveragePool (or ReduceMean over the spatial axes) ->
- * Flatten/Reshape/Squeeze -> Gemm or MatMul with a constant weight.
+ * Flatten/Reshape/Squeeze -> Gemm or MatMul with a constant weight. In an all-convolutional
+ * classifier (SqueezeNet, mini-Xception) pooling gives the class scores themselves (then
+ * Softmax, Sigmoid or the output): w is the identity, and the CAM of class c is channel c.
  */
 import { ConvlensError } from '../../errors.ts';
 import { attrInt } from '../../model/attributes.ts';
@@ -15,6 +17,8 @@ import { activationCams } from './activation-cams.ts';
 import { weightedSum } from './base.ts';
 
 const PASS = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity']);
+/** What may follow pooling when the pooled values are the class scores. */
+const SCORES = new Set(['Softmax', 'LogSoftmax', 'Sigmoid']);
 
 export class CamHeadError extends ConvlensError {
   override name = 'CamHeadError';
@@ -37,12 +41,19 @@ export function camHead(s: Specialized, layer: string): { weights: Float32Array;
     t = fc.output[0]!;
     fc = only(t);
   }
+  const channels = s.shapes.get(layer)![1]!;
+  if ((fc ? SCORES.has(fc.opType) : s.view.consumers(t).length === 0) && s.shapes.get(t)?.[1] === channels) {
+    const weights = new Float32Array(channels * channels);
+    for (let c = 0; c < channels; c++) weights[c * channels + c] = 1;
+    return { weights, classes: channels, channels };
+  }
   if (!fc || (fc.opType !== 'Gemm' && fc.opType !== 'MatMul')) throw fail(`pooling feeds ${fc?.opType ?? 'several nodes'}`);
   const w = s.view.constant(fc.input[1]!);
   if (!w || w.dims.length !== 2) throw fail('the fully connected weight is not a constant matrix');
   const values = toNumbers(w.data);
   const transB = fc.opType === 'Gemm' && attrInt(fc, 'transB', 0) === 1;
-  const [classes, channels] = transB ? [w.dims[0]!, w.dims[1]!] : [w.dims[1]!, w.dims[0]!];
+  const classes = transB ? w.dims[0]! : w.dims[1]!;
+  if ((transB ? w.dims[1] : w.dims[0]) !== channels) throw fail('the fully connected weight does not match the layer\'s channels');
   const weights = new Float32Array(classes * channels);
   for (let c = 0; c < classes; c++) for (let k = 0; k < channels; k++) weights[c * channels + k] = transB ? values[c * channels + k]! : values[k * classes + c]!;
   return { weights, classes, channels };
