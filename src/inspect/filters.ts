@@ -9,7 +9,7 @@ import { attrInt } from '../model/attributes.ts';
 import { DataType, type TensorValue } from '../model/tensor-data.ts';
 import type { GraphView } from '../model/graph-view.ts';
 import type { Specialized } from '../runtime/specialize.ts';
-import { LayerError, spatialLayers, type LayerRef } from '../targets/layers.ts';
+import { LayerError, spatialLayers, suggestName, type LayerRef } from '../targets/layers.ts';
 import { createRgbImage, type RgbImage } from '../viz/image.ts';
 import { minMaxNormalize } from '../viz/normalize.ts';
 import { grid } from '../viz/render.ts';
@@ -67,7 +67,10 @@ function resolveKernelLayer(s: Specialized, ref: LayerRef): WeightLayer {
   } else {
     node = s.view.nodes.find((n) => n.name === ref) ?? s.view.producer(ref)?.node;
   }
-  if (!node) throw new LayerError(`the model has no layer '${ref}': ${choices()}`);
+  if (!node) {
+    const guess = suggestName(String(ref), convs.map((l) => l.name));
+    throw new LayerError(`the model has no layer '${ref}'${guess ? ` (did you mean '${guess}'?)` : ''}: ${choices()}`);
+  }
   const found = convs.find((l) => l.node === node);
   if (found) return found;
   const what = WEIGHT_OPS.has(node.opType) ? 'has no 2-D kernels to show' : 'has no weights';

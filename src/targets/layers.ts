@@ -5,6 +5,7 @@
 import { ConvlensError } from '../errors.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import { isFloatType } from '../model/dtypes.ts';
+import { closest } from '../closest.ts';
 
 export interface LayerInfo {
   /** Output tensor name (what `targetLayers` takes). */
@@ -66,6 +67,15 @@ export class LayerError extends ConvlensError {
   override name = 'LayerError';
 }
 
+/**
+ * The name a user most likely meant by `ref`: the last (deepest) of `names` that contains
+ * it (e.g. 'layer4' in a torchvision ResNet's tensor names), else the closest by edit distance.
+ */
+export function suggestName(ref: string, names: readonly string[]): string | undefined {
+  const needle = ref.toLowerCase();
+  return names.filter((n) => n.toLowerCase().includes(needle)).at(-1) ?? closest(ref, names.filter(Boolean));
+}
+
 function describe(layers: LayerInfo[]): string {
   const shown = layers.slice(-12).map((l) => `${l.index}: ${l.tensor} [${l.shape.join('x')}]`);
   return `${layers.length > 12 ? `... ${layers.length - 12} more, ` : ''}${shown.join(', ')}`;
@@ -87,6 +97,7 @@ export function resolveLayers(s: Specialized, refs: readonly LayerRef[] | 'all' 
     if (l) return l;
     const shape = s.shapes.get(ref);
     if (shape) throw new LayerError(`layer '${ref}' has shape [${shape.join(', ')}], not a spatial map: choose one of ${describe(layers)}`);
-    throw new LayerError(`the model has no layer '${ref}'; spatial layers are ${describe(layers)} (see \`convlens layers\`)`);
+    const guess = suggestName(ref, layers.map((l) => l.tensor));
+    throw new LayerError(`the model has no layer '${ref}'${guess ? ` (did you mean '${guess}'?)` : ''}; spatial layers are ${describe(layers)} (see \`convlens layers\`)`);
   });
 }
