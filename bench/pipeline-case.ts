@@ -2,8 +2,10 @@
  * Whole-process explain (issue: one explain pipeline): `convlens explain` as a user runs
  * it, on folders of 32 and 256 PNG images for the random-weight ResNet-50 (batch 8,
  * grad-cam and guided-backprop, first run in a fresh process), against the pure batched
- * onnxruntime forward of the same images measured in this process. Peak RSS of each
- * command comes from GNU time; the time to the first written map from watching the output
+ * onnxruntime forward of the same images measured in this process (cold: an empty
+ * compiled-graph cache; warm: the same command again). The compiled CLI (dist/, `npm run
+ * build`) is run when present, as an installed package runs it. Peak RSS of each command
+ * comes from GNU time (2,000 inputs for the memory check); the time to the first written map from watching the output
  * folder. Where python3-torch is installed, bench/torch-gradcam.py (a hook-based Grad-CAM
  * on torchvision's resnet50 with random weights, the same layer shapes) runs on the same
  * images as the Python reference. Prints one JSON line.
@@ -11,7 +13,7 @@
  *   node --import tsx bench/pipeline-case.ts
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +59,7 @@ function measure(cmd: string, args: string[], watch?: string, firstFile?: string
           }
         }, 25)
       : undefined;
-    const child = spawn('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', 'TIME %e %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CONVLENS_CACHE_DIR: join(dir, 'cache') } });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('exit', (code) => {
@@ -73,6 +75,9 @@ const modelPath = join(dir, 'resnet50.onnx');
 const model = resnet50(1);
 writeFileSync(modelPath, serializeModel(model));
 for (const n of sizes) await writeImages(join(dir, `images${n}`), n);
+// 2,000 inputs for the memory check: links to the 256 images (decoding still happens per input).
+mkdirSync(join(dir, 'images2000'));
+for (let i = 0; i < 2000; i++) symlinkSync(join(dir, 'images256', `img${String(i % 256).padStart(4, '0')}.png`), join(dir, 'images2000', `img${String(i).padStart(4, '0')}.png`));
 
 // The pure forward: batches of 8 of the same images' tensors (preprocessing not counted).
 {
@@ -87,14 +92,26 @@ for (const n of sizes) await writeImages(join(dir, `images${n}`), n);
   await session.release();
 }
 
-for (const method of ['grad-cam', 'guided-backprop']) {
-  for (const n of sizes) {
+// The compiled CLI, as an installed package runs it (a checkout's bin runs the sources through tsx).
+const cli = existsSync(join(root, 'dist/cli/main.js')) ? join(root, 'dist/cli/main.js') : bin;
+const cacheDir = join(dir, 'cache');
+for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop', sizes]] as const) {
+  for (const n of counts) {
     const out = join(dir, `out-${method}-${n}`);
-    const r = await measure(process.execPath, [bin, 'explain', modelPath, join(dir, `images${n}`), '-m', method, '--batch-size', '8', '--preset', 'imagenet', '--resize', 'stretch', '-o', out], out, `.${method}.png`);
+    // Cold: a cache folder of its own, empty for each command.
+    rmSync(cacheDir, { recursive: true, force: true });
+    const r = await measure(process.execPath, [cli, 'explain', modelPath, join(dir, `images${n}`), '-m', method, '--batch-size', '8', '--preset', 'imagenet', '--resize', 'stretch', '-o', out], out, `.${method}.png`);
     result[`${method} ${n} s`] = r.s;
     result[`${method} ${n} peak RSS MB`] = r.rssMb;
     result[`${method} ${n} first map ms`] = r.firstMs;
     rmSync(out, { recursive: true, force: true });
+    if (n === 32) {
+      // Warm: the same command again, its compiled graphs in the cache.
+      const warm = await measure(process.execPath, [cli, 'explain', modelPath, join(dir, `images${n}`), '-m', method, '--batch-size', '8', '--preset', 'imagenet', '--resize', 'stretch', '-o', out], out, `.${method}.png`);
+      result[`${method} ${n} warm s`] = warm.s;
+      result[`${method} ${n} warm first map ms`] = warm.firstMs;
+      rmSync(out, { recursive: true, force: true });
+    }
   }
 }
 

@@ -107,10 +107,13 @@ function pipelineSection(p: Record<string, number>): string[] {
   out.push('`convlens explain resnet50.onnx FOLDER -m METHOD --batch-size 8` as a fresh process (first run, no compiled-graph cache entry for this model), random-weight ResNet-50, 224x224 PNGs (`node --import tsx bench/pipeline-case.ts`). "forward" = the pure batched onnxruntime forward of the same number of images in batches of 8, in the bench process. Peak RSS from GNU time.', '');
   out.push('| command | images | wall | / pure forward | peak RSS | first map written |', '|---|---|---|---|---|---|');
   for (const m of ['grad-cam', 'guided-backprop']) {
-    for (const n of [32, 256]) {
+    for (const n of [32, 256, 2000]) {
       const s = p[`${m} ${n} s`];
       if (s === undefined) continue;
-      out.push(`| convlens ${m} | ${n} | ${fmt(s, 1)} s | ${fmt(s / p[`forward ${n} s`]!)}x | ${fmt(p[`${m} ${n} peak RSS MB`]!, 0)} MB | ${fmt(p[`${m} ${n} first map ms`]! / 1000, 1)} s |`);
+      const forward = p[`forward ${n} s`];
+      out.push(`| convlens ${m} | ${n} | ${fmt(s, 1)} s | ${forward ? `${fmt(s / forward)}x` : ''} | ${fmt(p[`${m} ${n} peak RSS MB`]!, 0)} MB | ${fmt(p[`${m} ${n} first map ms`]! / 1000, 1)} s |`);
+      const warm = p[`${m} ${n} warm s`];
+      if (warm !== undefined) out.push(`| convlens ${m}, warm cache | ${n} | ${fmt(warm, 1)} s | ${forward ? `${fmt(warm / forward)}x` : ''} | | ${fmt(p[`${m} ${n} warm first map ms`]! / 1000, 1)} s |`);
     }
   }
   for (const n of [32, 256]) {
