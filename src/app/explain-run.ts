@@ -295,7 +295,7 @@ export function writeReportPages(out: string, refs: readonly RecordRef[], meta: 
   const pageFile = (p: number) => (p === 1 ? 'index.html' : `page-${p}.html`);
   const methods: ReportData['methods'] = meta.methods.map(({ id, ms }) => {
     const m = getMethod(id);
-    return { id, paper: m.paper, summary: m.summary, ms };
+    return { id, paper: m.paper, summary: m.summary, ms, family: m.family, output: m.output, relu: m.relu };
   });
   for (let p = 1; p <= count; p++) {
     // A one-page report embeds its images (one file to share); longer ones link them.

@@ -38,6 +38,12 @@ export interface ReportMethod {
   id: string;
   paper: string;
   summary: string;
+  /** From the registry: what the method's colours mean depends on these (see legend.ts). */
+  family?: 'gradient' | 'cam' | 'perturbation' | 'relevance';
+  /** 'image': a [C, H, W] attribution image; 'map': a heat map. */
+  output?: 'image' | 'map';
+  /** The map went through a ReLU (only positive evidence). */
+  relu?: boolean;
   /** Wall time for all inputs, milliseconds. */
   ms: number;
 }
