@@ -12,20 +12,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { readNpy } from './helpers.ts';
+import { freePort, redisServerPath, startRedis } from './redis-server.ts';
 
 const bin = fileURLToPath(new URL('../bin/convlens.js', import.meta.url));
 const model = fileURLToPath(new URL('../models/fashion-mnist/model.onnx', import.meta.url));
 const samples = fileURLToPath(new URL('../models/fashion-mnist/samples/', import.meta.url));
-const redisServer = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
-const missing = redisServer === undefined && !process.env['CI'];
+const missing = redisServerPath === undefined && !process.env['CI'];
 
 interface Run {
   code: number | null;
@@ -44,14 +43,6 @@ function convlens(args: string[]): Promise<Run> {
     child.on('close', (code) => done({ code, stdout, stderr }));
   });
 }
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 
 /** Every file under `dir`, relative, sorted. */
 function walk(dir: string, root = dir): string[] {
@@ -72,15 +63,14 @@ async function makeImages(dir: string): Promise<void> {
 }
 
 test('queue: 3 workers, one killed mid-job, equal the single-process run; nothing lost, nothing twice', { skip: missing && 'redis-server is not installed (apt-get install redis-server; CI installs it)', timeout: 180_000 }, async () => {
-  assert.ok(redisServer, 'redis-server is missing in CI: .ci/run must install it');
+  assert.ok(redisServerPath, 'redis-server is missing in CI: .ci/run must install it');
   const dir = mkdtempSync(join(tmpdir(), 'convlens-queue-'));
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  const redis = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const redis = await startRedis(dir);
+  const url = redis.url;
   const workers: ChildProcess[] = [];
   try {
     const images = join(dir, 'images');
-    spawnSync('mkdir', [images]);
+    mkdirSync(images);
     await makeImages(images);
     // Occlusion at stride 2 makes a job last long enough to be killed inside it.
     const work = ['-m', 'saliency,occlusion', '--window', '4', '--stride', '2', '--batch-size', '4', '--raw'];
@@ -92,11 +82,6 @@ test('queue: 3 workers, one killed mid-job, equal the single-process run; nothin
     assert.match(down.stderr, /^convlens: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\): start it .*\n$/);
 
     const reference = convlens(['explain', model, images, ...work, '--out', join(dir, 'reference')]);
-    for (let i = 0; ; i++) {
-      if ((await convlens(['queue', 'status', url])).code === 0) break;
-      assert.ok(i < 50, 'redis-server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
     const out = join(dir, 'out');
     const add = JSON.parse((await convlens(['--json', 'queue', 'add', url, model, images, ...work, '--out', out])).stdout) as Record<string, number>;
     assert.deepEqual(add, { jobs: 13, inputs: 51, added: 13, existing: 0, retried: 0 });
@@ -172,8 +157,7 @@ test('queue: 3 workers, one killed mid-job, equal the single-process run; nothin
     assert.ok(html.includes('img-49') && html.includes('zz-broken'), 'the report lists the inputs and the unreadable one');
   } finally {
     for (const w of workers) w.kill('SIGKILL');
-    redis.kill('SIGTERM');
-    await new Promise((r) => redis.once('exit', r));
+    await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });
