@@ -1,20 +1,21 @@
 /**
  * The static explorer (`convlens site`) in a real headless Chromium (Debian's
- * /usr/bin/chromium through playwright-core), served by a plain file server that sends
- * COOP/COEP (so onnxruntime-web gets its threads). The page opens the bundled model, the
- * test uploads the model and a sample through the page's file inputs, and the Grad-CAM and
+ * /usr/bin/chromium through playwright-core), served by the file server of `convlens site
+ * --serve` (COOP/COEP headers, so onnxruntime-web gets its threads). The page opens the
+ * bundled model, the test uploads the model and a sample through the page's file inputs, and the Grad-CAM and
  * guided-backprop values the Web Worker computed (read through window.__convlens) equal
  * the Node library's for the same image. Without Chromium the test fails, unless
  * CONVLENS_SKIP_BROWSER=1.
  */
 import { after, before, test } from 'node:test';
+import { get } from 'node:http';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { extname, join, normalize } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildSite } from '../src/web/static/build-site.ts';
+import { serveStatic, type StaticServer } from '../src/web/static/file-server.ts';
 import { bundledModel } from '../src/web/serve-command.ts';
 import { parseModel } from '../src/model/model.ts';
 import { Explainer } from '../src/methods/explainer.ts';
@@ -31,32 +32,10 @@ const artifacts = new URL('../test-artifacts/', import.meta.url).pathname;
 const bundled = bundledModel();
 
 let dir: string;
-let server: Server;
+let served: StaticServer;
 let url: string;
 let browser: Browser;
 let page: Page;
-
-const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.png': 'image/png', '.onnx': 'application/octet-stream' };
-
-/** A file server for the site folder with the headers that make a page cross-origin isolated. */
-function serveFolder(root: string): Promise<Server> {
-  const s = createServer((req, res) => {
-    const path = normalize(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
-    const file = path.startsWith(root) && existsSync(path) && statSync(path).isDirectory() ? join(path, 'index.html') : path;
-    if (!file.startsWith(root) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': types[extname(file)] ?? 'application/octet-stream',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-      'cross-origin-resource-policy': 'same-origin',
-    });
-    res.end(readFileSync(file));
-  });
-  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
-}
 
 before(async () => {
   if (skip) return;
@@ -67,9 +46,8 @@ before(async () => {
   mkdirSync(artifacts, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'convlens-site-'));
   await buildSite({ out: dir, model: { bytes: bundled.bytes, settings: bundled.settings }, samples: bundled.samples });
-  server = await serveFolder(dir);
-  const address = server.address() as { port: number };
-  url = `http://127.0.0.1:${address.port}/`;
+  served = await serveStatic(dir);
+  url = served.url;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
@@ -80,7 +58,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  await served?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -177,4 +155,12 @@ test('the static explorer: every method, activations, structure graph, kernels',
   await page.waitForSelector('#graph svg g.node');
   await page.click('[data-tab="model"]');
   await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('#filter-image')?.naturalWidth ?? 0) > 0);
+});
+
+test('the site file server answers files inside its folder only', { skip: skip && 'CONVLENS_SKIP_BROWSER=1' }, async () => {
+  const status = (path: string) => new Promise<number>((resolve, reject) => get(new URL(url), { path }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
+  assert.equal(await status('/bundled/manifest.json'), 200);
+  assert.equal(await status('/..%2f..%2f..%2fetc%2fpasswd'), 404);
+  assert.equal(await status('/%2e%2e/%2e%2e/etc/passwd'), 404);
+  assert.equal(await status('/missing.js'), 404);
 });

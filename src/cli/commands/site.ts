@@ -4,10 +4,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { presetNames } from '../../input/presets.ts';
 import { resizeModes, type ResizeMode } from '../../input/crop-plan.ts';
-import { readLabels, UsageError } from '../args.ts';
+import { parseInteger, readLabels, UsageError } from '../args.ts';
 import { bundledModel } from '../../web/serve-command.ts';
 import type { ModelSettings } from '../../web/workspace-core.ts';
 import { buildSite } from '../../web/static/build-site.ts';
+import { serveStatic } from '../../web/static/file-server.ts';
 import { print, printJson, wantsJson } from '../output.ts';
 
 interface SiteFlags {
@@ -16,6 +17,8 @@ interface SiteFlags {
   resize?: ResizeMode;
   labels?: string;
   samples?: string;
+  serve?: boolean;
+  port: number;
 }
 
 export function registerSite(program: Command): void {
@@ -28,6 +31,8 @@ export function registerSite(program: Command): void {
     .addOption(new Option('--resize <mode>', "how images are fitted to the model (default: the model's own, else center-crop)").choices([...resizeModes]))
     .option('--labels <file>', 'class names: a JSON array or one per line')
     .option('--samples <dir>', 'a folder of sample images to offer (default: the bundled samples with the bundled model)')
+    .option('--serve', 'then serve the folder on 127.0.0.1 with COOP/COEP headers (onnxruntime-web threads) until Ctrl+C')
+    .addOption(new Option('--port <n>', 'port for --serve (0: any free port)').default(8081).argParser(parseInteger('--port', 0)))
     .action(async (modelPath: string | undefined, flags: SiteFlags, command: Command) => {
       const bundled = modelPath === undefined ? bundledModel() : undefined;
       if (modelPath !== undefined && !existsSync(modelPath)) throw new UsageError(`model file '${modelPath}' does not exist`);
@@ -42,8 +47,16 @@ export function registerSite(program: Command): void {
       const bytes = modelPath !== undefined ? new Uint8Array(readFileSync(modelPath)) : bundled?.bytes;
       const samples = flags.samples !== undefined ? readdirSync(flags.samples).sort().map((f) => join(flags.samples!, f)) : (bundled?.samples ?? []);
       const summary = await buildSite({ out: flags.out, ...(bytes && settings ? { model: { bytes, settings } } : {}), samples });
-      if (wantsJson(command)) return printJson(summary);
-      print(`static explorer: ${summary.out} (${summary.files} files, ${(summary.bytes / 1e6).toFixed(1)} MB)`);
-      print('serve the folder with any file server and open it, e.g. python3 -m http.server -d DIR (COOP/COEP headers give onnxruntime-web threads)');
+      if (wantsJson(command)) printJson(summary);
+      else print(`static explorer: ${summary.out} (${summary.files} files, ${(summary.bytes / 1e6).toFixed(1)} MB)`);
+      if (!flags.serve) {
+        if (!wantsJson(command)) print(`open it from any file server, e.g. convlens site --out ${flags.out} --serve, or python3 -m http.server -d ${flags.out} (single-threaded without COOP/COEP headers)`);
+        return;
+      }
+      const served = await serveStatic(summary.out, { port: flags.port });
+      process.stderr.write(`convlens static explorer: ${served.url}  (Ctrl+C to stop)\n`);
+      const stop = () => void served.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     });
 }
