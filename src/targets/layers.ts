@@ -1,6 +1,7 @@
 /**
  * Candidate layers for spatial explanations (the CAM family, feature maps): tensors with
- * a batch, a channel and spatial dims larger than 1x1, in topological order.
+ * a batch, a channel and spatial dims larger than 1x1, in topological order (layout
+ * transposes left out).
  */
 import { ConvlensError } from '../errors.ts';
 import type { Specialized } from '../runtime/specialize.ts';
@@ -23,7 +24,9 @@ export function spatialLayers(s: Specialized): LayerInfo[] {
   const inputs = new Set(s.view.inputs.map((i) => i.name));
   for (const node of s.view.nodes) {
     const t = node.output[0];
-    if (!t || inputs.has(t) || node.opType === 'Constant') continue;
+    // A Transpose is a layout view of an earlier layer (e.g. an imported TF model's NCHW -> NHWC
+    // before Flatten or at an output), whose axes 2.. are not the spatial ones.
+    if (!t || inputs.has(t) || node.opType === 'Constant' || node.opType === 'Transpose') continue;
     const shape = s.shapes.get(t);
     if (!shape || shape.length < 3 || !isFloatType(s.dtypes.get(t))) continue;
     if (shape.slice(2).reduce((a, b) => a * b, 1) <= 1) continue;

@@ -16,7 +16,7 @@ import type { Method } from '../types.ts';
 import { activationCams } from './activation-cams.ts';
 import { weightedSum } from './base.ts';
 
-const PASS = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity']);
+const PASS = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity', 'Transpose']);
 /** What may follow pooling when the pooled values are the class scores. */
 const SCORES = new Set(['Softmax', 'LogSoftmax', 'Sigmoid']);
 
@@ -33,7 +33,11 @@ export function camHead(s: Specialized, layer: string): { weights: Float32Array;
   const fail = (what: string) =>
     new CamHeadError(`CAM needs '${layer}' to feed global average pooling and then one fully connected layer, but ${what}: use grad-cam (equal to CAM up to scale on such models) or choose the layer before global pooling`);
   const pool = only(layer);
-  const isGap = pool && (pool.opType === 'GlobalAveragePool' || (pool.opType === 'ReduceMean' && s.shapes.get(pool.output[0]!)?.slice(2).every((d) => d === 1)));
+  const pooledToOne = pool !== undefined && s.shapes.get(pool.output[0]!)?.slice(2).every((d) => d === 1);
+  // An unpadded AveragePool whose window is the whole map (Keras AveragePooling2D(7) in MobileNetV2) is global pooling too.
+  const kernel = pool?.attribute?.find((a) => a.name === 'kernel_shape')?.ints?.map(Number);
+  const wholeWindow = pool?.opType === 'AveragePool' && kernel?.join() === s.shapes.get(layer)?.slice(2).join() && (pool.attribute ?? []).every((a) => a.name !== 'pads' || (a.ints ?? []).every((p) => Number(p) === 0));
+  const isGap = pool && (pool.opType === 'GlobalAveragePool' || ((pool.opType === 'ReduceMean' || wholeWindow) && pooledToOne));
   if (!pool || !isGap) throw fail(`it feeds ${s.view.consumers(layer).map((n) => n.opType).join(', ') || 'nothing'}`);
   let t = pool.output[0]!;
   let fc = only(t);
