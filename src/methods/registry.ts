@@ -17,6 +17,9 @@ import { guidedGradCam, guidedGradCamPlusPlus } from './cam/guided-cams.ts';
 import { xgradCam } from './cam/xgrad-cam.ts';
 import { hiresCam } from './cam/hires-cam.ts';
 import { layerCam } from './cam/layer-cam.ts';
+import { gradCamElementwise } from './cam/grad-cam-elementwise.ts';
+import { finerCam } from './cam/finer-cam.ts';
+import { fullGrad } from './cam/full-grad.ts';
 import { eigenCam } from './cam/eigen-cam.ts';
 import { scoreCam } from './cam/score-cam.ts';
 import { ablationCam } from './cam/ablation-cam.ts';
@@ -48,6 +51,9 @@ export const methods: readonly AnyMethod[] = (<AnyMethod[]>[
   xgradCam,
   hiresCam,
   layerCam,
+  gradCamElementwise,
+  finerCam,
+  fullGrad,
   eigenCam,
   occlusion,
   occlusionProbability,

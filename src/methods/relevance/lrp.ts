@@ -77,7 +77,7 @@ export const lrp: Method<LrpOptions> = {
     { name: 'gamma', type: 'number', default: 0.25, min: 0, help: 'weight of positive contributions in the gamma rule (epsilon-gamma-box)' },
     { name: 'alpha', type: 'number', default: 2, min: 1, flag: 'lrp-alpha', help: 'alpha of the alpha-beta rule; alpha - beta must be 1' },
     { name: 'beta', type: 'number', default: 1, min: 0, flag: 'lrp-beta', help: 'beta of the alpha-beta rule' },
-    { name: 'box', type: 'choice', choices: presetNames, default: 'imagenet', help: 'preset whose input range bounds the z^B rule (epsilon-gamma-box)' },
+    { name: 'box', type: 'choice', choices: presetNames, default: 'imagenet', flag: 'lrp-box', help: 'preset whose input range bounds the z^B rule (epsilon-gamma-box)' },
     { name: 'low', type: 'number', default: null, help: 'lowest input value for z^B (overrides the preset)' },
     { name: 'high', type: 'number', default: null, help: 'highest input value for z^B (overrides the preset)' },
   ],
