@@ -73,7 +73,7 @@ export class Explainer {
     const s = await this.specialize(images);
     const { head, targets } = await prepareTarget(this.engine, s, images, options.target ?? 'auto', options.output, geometry);
     const target = head.tensor;
-    const layers = method.usesLayers ? resolveLayers(s, options.targetLayers) : [];
+    const layers = method.usesLayers ? resolveLayers(s, options.targetLayers, target) : [];
     const ctx = new MethodContext(this.engine, s, images, targets, layers, geometry, {
       batchSize: options.batchSize ?? 8,
       seed: options.seed ?? 0,

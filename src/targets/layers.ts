@@ -84,12 +84,31 @@ function describe(layers: LayerInfo[]): string {
   return `${layers.length > 12 ? `... ${layers.length - 12} more, ` : ''}${shown.join(', ')}`;
 }
 
-/** Resolve layer references (default: the last spatial layer; 'all': every conv layer). */
-export function resolveLayers(s: Specialized, refs: readonly LayerRef[] | 'all' | undefined): LayerInfo[] {
+/** The tensors `target` is computed from (itself included). */
+function ancestors(s: Specialized, target: string): Set<string> {
+  const seen = new Set<string>();
+  for (const stack = [target]; stack.length > 0; ) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    stack.push(...(s.view.producer(t)?.node.input.filter(Boolean) ?? []));
+  }
+  return seen;
+}
+
+/**
+ * Resolve layer references (default: the last spatial layer, of those `target` depends on
+ * when given, e.g. a detector's class heat map rather than its box output; 'all': every conv layer).
+ */
+export function resolveLayers(s: Specialized, refs: readonly LayerRef[] | 'all' | undefined, target?: string): LayerInfo[] {
   const layers = spatialLayers(s);
   if (layers.length === 0) throw new LayerError('the model has no layer with spatial dimensions (rank >= 3, larger than 1x1): spatial methods do not apply');
   if (refs === 'all') return convLayers(s);
-  if (!refs || refs.length === 0) return [layers[layers.length - 1]!];
+  if (!refs || refs.length === 0) {
+    const from = target === undefined ? undefined : ancestors(s, target);
+    const feeding = from ? layers.filter((l) => from.has(l.tensor) && l.tensor !== target) : layers;
+    return [(feeding.length > 0 ? feeding : layers).at(-1)!];
+  }
   return refs.map((ref) => {
     if (typeof ref === 'number') {
       const l = layers[ref < 0 ? layers.length + ref : ref];
