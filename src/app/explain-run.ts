@@ -18,7 +18,7 @@ import { InputError } from '../input/layout.ts';
 import { getMethod } from '../methods/registry.ts';
 import type { CommonOptions, Explanation } from '../methods/types.ts';
 import { CancelledError } from '../methods/context.ts';
-import { overlay, gradientImage } from '../viz/render.ts';
+import { renderAttribution } from '../viz/render.ts';
 import type { ColormapName } from '../viz/colormaps.ts';
 import type { RgbImage } from '../viz/image.ts';
 import { encodePng } from '../viz/png.ts';
@@ -77,10 +77,9 @@ export interface InputRecord {
   cells: { method: string; layer?: string; class?: number; label?: string; src: string; width: number; height: number; scale?: ColorScale; raw?: string }[];
 }
 
-/** Render one result: maps over the input image, attribution images on their own. */
+/** Render one result as the explorer does: maps over the input image, attribution images on their own (signed ones centered at 0). */
 export function renderExplanation(e: Explanation, image: RgbImage, colormap: ColormapName, alpha: number): RgbImage {
-  if (e.kind === 'map') return overlay(image, e.values, { colormap, alpha });
-  return gradientImage(e.values, e.dims[2]!, e.dims[1]!, { mode: 'minmax' });
+  return renderAttribution(e.kind, e.values, e.dims, image, { colormap, alpha, signed: getMethod(e.method).signed === true });
 }
 
 const recordDir = (out: string) => join(out, '.convlens', 'inputs');
