@@ -223,6 +223,7 @@ for (const name of cases) {
     if (ref.every((v) => v === 0)) {
       // alexnetish: every ablation weight combination is negative, so ReLU leaves nothing.
       assert.ok(e.raw.every((v) => v === 0), 'an all-zero map like the reference');
+      assert.match(e.warnings?.[0] ?? '', /ablation-cam map at layer .* is zero everywhere after ReLU/, 'and a warning saying so');
       return;
     }
     const r = pearson(e.values, ref);

@@ -26,10 +26,13 @@ import {
   resizeBilinear,
   rgbaToRgb,
   rgbToRgba,
+  signedImage,
   type ColormapName,
   type RgbImage,
 } from '../src/viz/index.ts';
 import { decodeImage, encodePng } from '../src/viz/png.ts';
+import { renderAttribution } from '../src/viz/render.ts';
+import { methods } from '../src/methods/registry.ts';
 
 const f32 = (values: number[]): Float32Array => Float32Array.from(values);
 const bytes = (values: number[]): Uint8ClampedArray => Uint8ClampedArray.from(values);
@@ -50,7 +53,7 @@ function lightness([r, g, b]: number[]): number {
 
 describe('colormaps', () => {
   test('names are the single list of maps, each with a 256 x RGB table', () => {
-    assert.deepEqual([...colormapNames], ['jet', 'turbo', 'viridis', 'inferno', 'gray']);
+    assert.deepEqual([...colormapNames], ['jet', 'turbo', 'viridis', 'inferno', 'gray', 'coolwarm']);
     for (const name of colormapNames) assert.equal(colormapTable(name).length, 768, name);
   });
 
@@ -115,14 +118,26 @@ describe('colormaps', () => {
       for (const b of data) h = Math.imul(h ^ b, 0x01000193) >>> 0;
       return h;
     };
-    const expected: Record<ColormapName, number> = {
+    const expected: Record<Exclude<ColormapName, 'coolwarm'>, number> = {
       jet: 0x4f921ff6,
       turbo: 0x2aa9b486,
       viridis: 0x056643bb,
       inferno: 0x9cb067d9,
       gray: 0x7f16e8c5,
     };
-    for (const name of colormapNames) assert.equal(fnv1a(colormapTable(name)).toString(16), expected[name].toString(16), name);
+    for (const name of Object.keys(expected) as (keyof typeof expected)[]) assert.equal(fnv1a(colormapTable(name)).toString(16), expected[name].toString(16), name);
+  });
+
+  test("coolwarm: Moreland's end colours, a neutral grey in the middle, his table's quarter points", () => {
+    const cw = colormapTable('coolwarm');
+    assert.deepEqual(entry(cw, 0), [59, 76, 192]);
+    assert.deepEqual(entry(cw, 255), [180, 4, 38]);
+    // Msh (88, 0, 0): L* = 88, a grey of sRGB 0.865 (Moreland's table: 0.865, 0.865, 0.865).
+    for (const i of [127, 128]) for (const v of entry(cw, i)) assert.ok(Math.abs(v - 221) <= 1, `entry ${i}: ${entry(cw, i)}`);
+    // Moreland's 33-entry table at 0.25: (0.552, 0.690, 0.996); at 0.75: (0.958, 0.603, 0.482).
+    const near = (got: number[], want: number[]) => got.forEach((v, c) => assert.ok(Math.abs(v - 255 * want[c]!) <= 2, `${got} vs ${want}`));
+    near(entry(cw, 64), [0.552, 0.69, 0.996]);
+    near(entry(cw, 191), [0.958, 0.603, 0.482]);
   });
 
   test('gray entry i is (i, i, i)', () => {
@@ -313,6 +328,28 @@ describe('render', () => {
       [255, 255, 255],
       [255, 255, 255],
     ]);
+  });
+
+  test('signedImage sums channels, scales by max |sum| and centers 0 on coolwarm', () => {
+    const cw = colormapTable('coolwarm');
+    // [C = 2, H = 1, W = 4]: sums [2, -2, 0, 1] -> t = [1, -1, 0, 0.5] -> entries 255, 0, 128, 191.
+    const image = signedImage(f32([1, -2, 0, 1.5, 1, 0, 0, -0.5]), 4, 1);
+    assert.deepEqual(pixels(image), [255, 0, 128, 191].map((i) => entry(cw, i)));
+    // All zero: every pixel is the neutral middle.
+    assert.deepEqual(pixels(signedImage(f32([0, 0]), 2, 1)), [entry(cw, 128), entry(cw, 128)]);
+    assert.throws(() => signedImage(f32([1, 2, 3]), 2, 1), /not channels of 2x1/);
+  });
+
+  test('renderAttribution: maps over the image, signed images on coolwarm, others min-max; the registry says which are signed', () => {
+    const img = createRgbImage(2, 1, { fill: [10, 20, 30] });
+    const values = f32([-1, 3]);
+    assert.deepEqual(renderAttribution('image', values, [1, 1, 2], img, { colormap: 'jet', alpha: 0.5, signed: true }), signedImage(values, 2, 1));
+    assert.deepEqual(renderAttribution('image', values, [1, 1, 2], img, { colormap: 'jet', alpha: 0.5, signed: false }), gradientImage(values, 2, 1, { mode: 'minmax' }));
+    assert.deepEqual(renderAttribution('map', f32([0, 1]), [1, 2], img, { colormap: 'jet', alpha: 0.5, signed: true }), overlay(img, f32([0, 1]), { colormap: 'jet', alpha: 0.5 }));
+    assert.deepEqual(
+      methods.filter((m) => m.signed).map((m) => m.id),
+      ['input-x-gradient', 'integrated-gradients', 'lrp', 'deeplift', 'deeplift-shap', 'gradient-shap'],
+    );
   });
 
   test("gradientImage 'minmax' normalises all channels jointly", () => {

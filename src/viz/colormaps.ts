@@ -18,6 +18,12 @@
 //   kept (matplotlib's floats give 57 up, 13 down; e.g. entry 22 blue is
 //   227.49999999999997 -> 227).
 // - gray: entry i is (i, i, i).
+// - coolwarm: Moreland's diverging map (K. Moreland 2009, "Diverging Color Maps for
+//   Scientific Visualization", ISVC; section 5 for the Msh space, 6 for the
+//   interpolation), computed here from its two end colours, sRGB (59, 76, 192) blue and
+//   (180, 4, 38) red, through a neutral grey of Msh magnitude 88 in the middle. The map
+//   for signed values (attributions): 0.5 is zero, blue below, red above. matplotlib's
+//   `coolwarm` samples Moreland's published 33-entry table of the same map.
 //
 // matplotlib's own `cmap(x, bytes=True)` truncates (int(255 * v)) instead of
 // rounding, so it reports e.g. jet[0] = (0, 0, 127) where this table has
@@ -26,7 +32,7 @@
 
 import type { RgbImage } from './image.ts';
 
-export const colormapNames = ['jet', 'turbo', 'viridis', 'inferno', 'gray'] as const;
+export const colormapNames = ['jet', 'turbo', 'viridis', 'inferno', 'gray', 'coolwarm'] as const;
 
 export type ColormapName = (typeof colormapNames)[number];
 
@@ -159,6 +165,65 @@ function grayTable(): Uint8Array {
   return out;
 }
 
+// sRGB <-> CIELAB (D65 white) <-> Msh, as Moreland's section 5.
+const WHITE = [0.95047, 1, 1.08883] as const;
+const toLinear = (c: number) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+const fromLinear = (c: number) => (c <= 0.0031308 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055);
+const labF = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+const labFInverse = (t: number) => (t > 6 / 29 ? t ** 3 : (116 * t - 16) / (24389 / 27));
+
+type Triple = [number, number, number];
+
+function srgbToMsh([R, G, B]: Triple): Triple {
+  const [r, g, b] = [R, G, B].map(toLinear) as Triple;
+  const xyz = [0.4124 * r + 0.3576 * g + 0.1805 * b, 0.2126 * r + 0.7152 * g + 0.0722 * b, 0.0193 * r + 0.1192 * g + 0.9505 * b];
+  const [fx, fy, fz] = xyz.map((v, i) => labF(v / WHITE[i]!)) as Triple;
+  const [L, a, bb] = [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+  const M = Math.hypot(L, a, bb);
+  return [M, M > 0 ? Math.acos(L / M) : 0, Math.atan2(bb, a)];
+}
+
+function mshToSrgb([M, s, h]: Triple): Triple {
+  const [L, a, b] = [M * Math.cos(s), M * Math.sin(s) * Math.cos(h), M * Math.sin(s) * Math.sin(h)];
+  const fy = (L + 16) / 116;
+  const [X, Y, Z] = [fy + a / 500, fy, fy - b / 200].map((f, i) => WHITE[i]! * labFInverse(f)) as Triple;
+  const linear = [3.2406 * X - 1.5372 * Y - 0.4986 * Z, -0.9689 * X + 1.8758 * Y + 0.0415 * Z, 0.0557 * X - 0.204 * Y + 1.057 * Z];
+  return linear.map((c) => Math.min(Math.max(fromLinear(c), 0), 1)) as Triple;
+}
+
+/** Moreland's hue spin: the hue an unsaturated colour of magnitude `M` takes next to a saturated one. */
+function adjustHue([M, s, h]: Triple, unsaturatedM: number): number {
+  if (M >= unsaturatedM) return h;
+  const spin = (s * Math.sqrt(unsaturatedM ** 2 - M ** 2)) / (M * Math.sin(s));
+  return h > -Math.PI / 3 ? h + spin : h - spin;
+}
+
+/** Moreland's section 6 interpolation between two saturated colours through a neutral middle, at t in [0, 1]. */
+function divergingColor(low: Triple, high: Triple, t: number): Triple {
+  let a = srgbToMsh(low);
+  let b = srgbToMsh(high);
+  let u = t;
+  const middle = Math.max(a[0], b[0], 88);
+  if (u < 0.5) {
+    b = [middle, 0, 0];
+    u *= 2;
+  } else {
+    a = [middle, 0, 0];
+    u = 2 * u - 1;
+  }
+  if (a[1] < 0.05 && b[1] > 0.05) a = [a[0], a[1], adjustHue(b, a[0])];
+  else if (b[1] < 0.05 && a[1] > 0.05) b = [b[0], b[1], adjustHue(a, b[0])];
+  return mshToSrgb([0, 1, 2].map((i) => (1 - u) * a[i]! + u * b[i]!) as Triple);
+}
+
+function coolwarmTable(): Uint8Array {
+  const blue: Triple = [59 / 255, 76 / 255, 192 / 255];
+  const red: Triple = [180 / 255, 4 / 255, 38 / 255];
+  const out = new Uint8Array(768);
+  for (let i = 0; i < 256; i++) divergingColor(blue, red, i / 255).forEach((v, c) => (out[3 * i + c] = Math.round(255 * v)));
+  return out;
+}
+
 function fromHex(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
@@ -185,6 +250,9 @@ function table(name: ColormapName): Uint8Array {
         break;
       case 'gray':
         t = grayTable();
+        break;
+      case 'coolwarm':
+        t = coolwarmTable();
         break;
       default:
         throw new RangeError(`unknown colormap ${String(name satisfies never)}`);

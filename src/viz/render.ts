@@ -66,6 +66,43 @@ export function diverging(map: Float32Array, width: number, height: number): Rgb
 }
 
 /**
+ * A signed attribution image [C, H, W] (any C; a map [H, W] is C = 1) as a heat map:
+ * summed over channels to [H, W] (the relevance or attribution of each pixel), divided by
+ * max |v| so that 0 sits at the colormap's middle, and coloured by a diverging map
+ * (default coolwarm): red for the score, blue against it, neutral where nothing is. The
+ * usual rendering of LRP relevance and of integrated
+ * gradients, DeepLIFT or SHAP attributions.
+ */
+export function signedImage(values: Float32Array, width: number, height: number, colormap: ColormapName = 'coolwarm'): RgbImage {
+  const n = width * height;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || values.length % n !== 0 || values.length === 0) {
+    throw new RangeError(`signedImage: ${values.length} values are not channels of ${width}x${height}`);
+  }
+  const summed = new Float32Array(n);
+  for (let i = 0; i < values.length; i++) summed[i % n] = summed[i % n]! + values[i]!;
+  const t = absMaxScale(summed);
+  for (let i = 0; i < n; i++) t[i] = (t[i]! + 1) / 2;
+  return applyColormap(t, width, height, colormap);
+}
+
+/**
+ * How an explanation is drawn, the one rule `convlens explain` and the explorer share: a
+ * map ([H, W] in [0, 1]) blended over the image; an attribution image [C, H, W] on its own,
+ * summed on a diverging colormap when its values are signed, else min-max scaled.
+ */
+export function renderAttribution(
+  kind: 'map' | 'image',
+  values: Float32Array,
+  dims: readonly number[],
+  image: RgbImage,
+  options: { colormap: ColormapName; alpha: number; signed: boolean },
+): RgbImage {
+  if (kind === 'map') return overlay(image, values, options);
+  if (options.signed) return signedImage(values, dims[2]!, dims[1]!);
+  return gradientImage(values, dims[2]!, dims[1]!, { mode: 'minmax' });
+}
+
+/**
  * An input-space gradient g, layout [C, H, W] with C = 1 or 3, as a picture.
  *
  * - 'minmax': `normalizeGradientImage` over all channels jointly, then

@@ -2,16 +2,18 @@
  * How an explanation is drawn, shared by the server (the `png` of /api/explain) and the
  * browser (which redraws on colormap or opacity changes without asking the server):
  * maps are blended over the image the model sees, attribution images are shown on their
- * own, min-max scaled, as `convlens explain` writes them. Browser-safe (no Node imports).
+ * own, as `convlens explain` writes them: signed ones (the method's `signed` in the
+ * registry) summed over channels on a diverging colormap centered at 0, the others min-max
+ * scaled. Browser-safe (no Node imports).
  */
 import type { OutputKind } from '../methods/types.ts';
 import type { ColormapName } from '../viz/colormaps.ts';
 import type { RgbImage } from '../viz/image.ts';
-import { gradientImage, overlay } from '../viz/render.ts';
+import { renderAttribution } from '../viz/render.ts';
 
-export function renderResult(kind: OutputKind, values: Float32Array, dims: readonly number[], image: RgbImage, colormap: ColormapName, alpha: number): RgbImage {
-  if (kind === 'map') return overlay(image, values, { colormap, alpha });
-  return gradientImage(values, dims[2]!, dims[1]!, { mode: 'minmax' });
+/** `signed`: the method's MethodInfo.signed (its attribution images are signed). */
+export function renderResult(kind: OutputKind, values: Float32Array, dims: readonly number[], image: RgbImage, colormap: ColormapName, alpha: number, signed = false): RgbImage {
+  return renderAttribution(kind, values, dims, image, { colormap, alpha, signed });
 }
 
 /** Float32 values <-> base64 of their little-endian bytes (every platform convlens runs on is little-endian). */

@@ -35,6 +35,7 @@ export const integratedGradients: Method<IntegratedGradientsOptions> = {
   usesLayers: false,
   needsGradients: true,
   relu: false,
+  signed: true,
   paper: 'Sundararajan et al. 2017, https://arxiv.org/abs/1703.01365 (eq. 1, 3)',
   summary: 'Gradients integrated along a path from a baseline to the image: attributions that add up to the score change.',
   options: [

@@ -21,7 +21,7 @@ export const saliency = gradientMethod(
 );
 
 export const inputXGradient = gradientMethod(
-  { id: 'input-x-gradient', paper: 'Shrikumar et al. 2016, https://arxiv.org/abs/1605.01713', summary: 'The input times its gradient: a first-order estimate of each value\'s contribution.' },
+  { id: 'input-x-gradient', signed: true, paper: 'Shrikumar et al. 2016, https://arxiv.org/abs/1605.01713', summary: 'The input times its gradient: a first-order estimate of each value\'s contribution.' },
   { rules: 'gradient', output: 'image', fromGradient: (g, x) => g.map((v, i) => v * x[i]!) },
 );
 

@@ -86,6 +86,7 @@ const info = {
   usesLayers: false,
   needsGradients: true,
   relu: false,
+  signed: true,
 } as const;
 
 export const deepLift: Method<DeepLiftOptions> = {

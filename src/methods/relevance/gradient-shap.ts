@@ -68,6 +68,7 @@ export const gradientShapMethod: Method<GradientShapOptions> = {
   usesLayers: false,
   needsGradients: true,
   relu: false,
+  signed: true,
   paper: 'Lundberg & Lee 2017, https://arxiv.org/abs/1705.07874; Erion et al. 2021, https://arxiv.org/abs/1906.10670 (eq. 3)',
   summary: 'Gradients at random points between random baselines and the (noisy) image, times the difference: expected gradients, SHAP values.',
   options: [

@@ -69,6 +69,7 @@ export const lrp: Method<LrpOptions> = {
   usesLayers: false,
   needsGradients: true,
   relu: false,
+  signed: true,
   paper: 'Bach et al. 2015, https://doi.org/10.1371/journal.pone.0130140; Montavon et al. 2019, https://doi.org/10.1007/978-3-030-28954-6_10 (section 10.2-10.3)',
   summary: 'The score redistributed layer by layer to the pixels by relevance rules: signed evidence that sums to the score.',
   options: [
