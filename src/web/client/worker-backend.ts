@@ -2,7 +2,8 @@
  * The explorer backend of the static site: the workspace runs in a Web Worker
  * (../static/worker.ts) on onnxruntime-web, so a model and images never leave the machine.
  * `?ep=wasm` or `?ep=webgpu` in the page URL picks onnxruntime-web's execution provider
- * (default: WebGPU when the browser has an adapter, else wasm).
+ * (default: WebGPU when the browser has an adapter, else wasm); `?threads=N` its wasm
+ * threads (default: half the cores, at most 4, when the page is cross-origin isolated, else 1).
  */
 import type { ExplainRequest } from '../api-types.ts';
 import type { RuntimeInfo, WorkerCall, WorkerInit, WorkerOp, WorkerOps, WorkerReply } from '../static/protocol.ts';
@@ -48,13 +49,15 @@ export function createWorkerBackend(): WorkerBackend {
   const sampleUrls = new Map<string, string>();
   let filtersUrl: string | undefined;
   const bytesOf = async (file: File) => new Uint8Array(await file.arrayBuffer());
-  const ep = new URLSearchParams(location.search).get('ep');
+  const query = new URLSearchParams(location.search);
+  const ep = query.get('ep');
+  const threads = Number(query.get('threads'));
 
   const backend: WorkerBackend = {
     mode: 'static',
     runtime: undefined,
     start: async () => {
-      const init: WorkerInit = { base: new URL('./', location.href).href, ep: ep === 'wasm' || ep === 'webgpu' ? ep : 'auto' };
+      const init: WorkerInit = { base: new URL('./', location.href).href, ep: ep === 'wasm' || ep === 'webgpu' ? ep : 'auto', ...(Number.isInteger(threads) && threads > 0 ? { threads } : {}) };
       const started = await call('start', [init]);
       backend.runtime = started.runtime;
       for (const s of started.samples) sampleUrls.set(s.name, s.url);

@@ -20,6 +20,8 @@ export interface WorkerInit {
   base: string;
   /** Execution provider: 'auto' = WebGPU when the browser has an adapter, else wasm. */
   ep: 'auto' | 'wasm' | 'webgpu';
+  /** onnxruntime-web's wasm threads (default: half the cores, at most 4, when cross-origin isolated, else 1). */
+  threads?: number;
 }
 
 /** How onnxruntime-web ended up running (shown in the page, read by tests and benches). */

@@ -19,7 +19,10 @@ const workspace = new WorkspaceCore(browserPlatform);
 async function loadOrt(init: WorkerInit): Promise<RuntimeInfo> {
   const ort = (await import(/* @vite-ignore */ new URL('ort/ort.min.mjs', init.base).href)) as typeof OrtWeb;
   const isolated = self.crossOriginIsolated;
-  const threads = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  // onnxruntime-web's own default: half the cores, at most 4 (the other half keeps the page
+  // and the rest of the machine responsive; on a busy 2-core machine 2 threads ran ResNet-50
+  // at half the speed of 1, see BENCHMARKS.md).
+  const threads = isolated ? (init.threads ?? Math.max(1, Math.min(4, Math.ceil((navigator.hardwareConcurrency || 1) / 2)))) : 1;
   ort.env.wasm.wasmPaths = new URL('ort/', init.base).href;
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
