@@ -144,6 +144,9 @@ test('a detection target: the score column of a [N, K, 6] output, or on a dense 
   const [score] = await ex.explain(image(2), 'gradient', { target: { detection: 1 }, output: 'boxes' });
   close(score!.raw, new Array<number>(48).fill(0));
   await assert.rejects(ex.explain(image(2), 'gradient', { target: { detection: 2 } }), /detection 2 is outside the model's 2 detections/);
+  const [byClass] = await ex.explain(image(2), 'gradient', { target: { detection: { class: 1 } } });
+  close(byClass!.raw, second!.raw);
+  await assert.rejects(ex.explain(image(2), 'gradient', { target: { detection: { class: 2 } } }), /input 0 has no detection of class 2/);
   const batch = await ex.explain(image(3, 2), 'gradient', { target: { detection: 1 } });
   close(batch[1]!.raw, second!.raw);
 });
@@ -161,6 +164,13 @@ test('a detection\'s score on a [N, K, 6] output differentiates that one value',
     const [g] = await ex.explain(x1, 'gradient', { target: { detection: k } });
     close(g!.raw, d.slice((k * 6 + 4) * 4, (k * 6 + 5) * 4));
   }
+  // By class: the better-scoring of the detections of that class (here detection 1).
+  const rows = Array.from({ length: 12 }, (_, r) => dot(x1.data, d, r * 4)); // both of class round(-7) = round(-7.25); scores -6.5, 9.75
+  const c = Math.round(rows[5]!);
+  const ks = [0, 1].filter((k) => Math.round(rows[k * 6 + 5]!) === c).sort((a, b) => rows[b * 6 + 4]! - rows[a * 6 + 4]!);
+  const [g] = await ex.explain(x1, 'gradient', { target: { detection: { class: c } } });
+  assert.deepEqual(ks, [1, 0]);
+  close(g!.raw, d.slice((ks[0]! * 6 + 4) * 4, (ks[0]! * 6 + 5) * 4));
 });
 
 test('similar-to: the gradient of cos(E x, E r) equals E^T of the cosine\'s gradient, and finite differences of the cosine', async () => {

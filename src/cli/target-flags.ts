@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { loadImageForModel } from '../input/image-file.ts';
 import type { Lens } from '../app/lens.ts';
 import type { ClassRef, Target } from '../targets/targets.ts';
-import { parseInteger, UsageError } from './args.ts';
+import { UsageError } from './args.ts';
 import { loadAll } from './load.ts';
 
 export interface TargetFlags {
@@ -15,7 +15,7 @@ export interface TargetFlags {
   output?: string;
   region?: [number, number, number, number];
   mask?: string;
-  box?: number;
+  box?: number | string;
   similarTo?: string;
 }
 
@@ -44,7 +44,7 @@ export function addTargetFlags(command: Command): Command {
     .option('--output <name>', 'the model output to explain (default: the first)')
     .addOption(new Option('--region <x0,y0,x1,y1>', 'dense outputs: the -t class summed over this box, in the model input\'s pixels').argParser(parseBox))
     .option('--mask <image>', 'dense outputs: the -t class weighted by this mask image (white = 1), fitted like the inputs')
-    .addOption(new Option('--box <k>', 'detectors: the k-th detection of a [N, K, 6] output (its score; on a dense --output, its class over its box)').argParser(parseInteger('--box', 0)))
+    .addOption(new Option('--box <k|class>', 'detectors: the k-th detection of a [N, K, 6] output, or the best of a class (its score; on a dense --output, its class over its box)').argParser((v: string) => (/^\d+$/.test(v) ? Number(v) : v)))
     .option('--similar-to <image>', 'embeddings: the cosine similarity of the output to this image\'s');
 }
 
@@ -57,7 +57,7 @@ export async function resolveTargetFlags(lens: Lens, flags: TargetFlags): Promis
   if (given.length === 0) return { target: classTarget, ...output };
   if (flags.box !== undefined || flags.similarTo) {
     if (flags.target !== 'auto') throw new UsageError(`${given[0]} sets the target: leave out -t`);
-    if (flags.box !== undefined) return { target: { detection: flags.box }, ...output };
+    if (flags.box !== undefined) return { target: { detection: typeof flags.box === 'number' ? flags.box : { class: flags.box } }, ...output };
     const ref = await loadAll(lens, [flags.similarTo!]);
     return { target: { similarTo: ref.tensor }, ...output };
   }

@@ -23,7 +23,7 @@ export async function prepareTarget(engine: GradientEngine, s: Specialized, imag
   const context: TargetContext = { input };
   let scores: Tensor | undefined;
   const object = typeof target === 'object' && !Array.isArray(target) ? (target as Exclude<Target, 'auto' | number | string | readonly unknown[]>) : undefined;
-  if (object && ('topK' in object || 'similarTo' in object)) {
+  if (object && ('topK' in object || 'similarTo' in object || ('detection' in object && isDetections(targetShape)))) {
     scores = (await engine.run(images, { expose: [head.tensor] })).exposed[head.tensor]!;
   }
   if (object && 'similarTo' in object) {

@@ -33,9 +33,10 @@ export type Target =
   /**
    * The k-th detection of a [N, K, 6] output (rows x0, y0, x1, y1, score, class in input
    * pixels): its score when that output is explained, or, when a dense head is explained,
-   * the detection's class channel over its box. `boxes` names the detections output.
+   * the detection's class channel over its box. `{ class }`: each image's best detection
+   * of that class. `boxes` names the detections output.
    */
-  | { detection: number; boxes?: string }
+  | { detection: number | { class: ClassRef }; boxes?: string }
   /** The cosine similarity of the output (an embedding) to a reference image's ([1, ...input]). */
   | { similarTo: Tensor };
 
@@ -145,6 +146,7 @@ export function resolveClassNames(target: Target, labels: readonly string[] | un
   if (typeof target === 'number' || typeof target === 'string') return classIndex(target, labels);
   if (isClassList(target)) return target.map((c) => classIndex(c, labels));
   if ('region' in target) return { region: { ...target.region, class: classIndex(target.region.class, labels) } };
+  if ('detection' in target && typeof target.detection === 'object') return { ...target, detection: { class: classIndex(target.detection.class, labels) } };
   return target;
 }
 
@@ -308,25 +310,39 @@ export function resolveTargets(target: Target, images: number, targetShape: read
     return { imageIndex: all, classes: none, weights: cosineWeights(scores, context.reference) };
   }
   if ('detection' in target) {
-    const k = target.detection;
+    const det = context.detections ?? (isDetections(targetShape) ? scores : undefined);
+    const count = isDetections(targetShape) ? targetShape[1]! : det?.dims[1] ?? 0;
+    const wanted = target.detection;
+    const ks = all.map((i) => {
+      if (typeof wanted === 'number') {
+        if (!Number.isInteger(wanted) || wanted < 0 || wanted >= count) throw new TargetError(`detection ${wanted} is outside the model's ${count} detections (0..${count - 1})`);
+        return wanted;
+      }
+      if (!det) throw new TargetError('a detection target by class needs the model\'s detections');
+      const c = classIndex(wanted.class, undefined);
+      let best = -1;
+      for (let k = 0; k < count; k++) {
+        const r = (i * count + k) * det.dims[2]!;
+        if (Math.round(det.data[r + 5]!) === c && (best < 0 || det.data[r + 4]! > det.data[(i * count + best) * det.dims[2]! + 4]!)) best = k;
+      }
+      if (best < 0) throw new TargetError(`input ${i} has no detection of class ${c}: explain another class, or a detection by its index`);
+      return best;
+    });
     if (isDetections(targetShape)) {
-      if (!Number.isInteger(k) || k < 0 || k >= targetShape[1]!) throw new TargetError(`detection ${k} is outside the model's ${targetShape[1]} detections (0..${targetShape[1]! - 1})`);
       const row = size(targetShape.slice(1));
       const data = new Float32Array(images * row);
-      for (const i of all) data[i * row + k * targetShape[2]! + 4] = 1;
+      for (const i of all) data[i * row + ks[i]! * targetShape[2]! + 4] = 1;
       return { imageIndex: all, classes: none, weights: { data, dims: [images, ...targetShape.slice(1)] } };
     }
-    const det = context.detections;
     if (!det || !isDetections(det.dims)) throw new TargetError('a detection target on a dense output needs the model\'s detections [N, K, 6] (x0, y0, x1, y1, score, class)');
-    const [count, cols] = [det.dims[1]!, det.dims[2]!];
-    if (!Number.isInteger(k) || k < 0 || k >= count) throw new TargetError(`detection ${k} is outside the model's ${count} detections (0..${count - 1})`);
-    const rows = all.map((i) => det.data.subarray((i * count + k) * cols, (i * count + k + 1) * cols));
+    const cols = det.dims[2]!;
+    const rows = all.map((i) => det.data.subarray((i * count + ks[i]!) * cols, (i * count + ks[i]! + 1) * cols));
     const cls = rows.map((r) => Math.round(r[5]!));
     const regions = rows.map((r, i): Region => {
       const clamp = (v: number, hi: number) => Math.min(hi, Math.max(0, v));
       const [x0, y0] = [clamp(r[0]!, context.input?.width ?? Infinity), clamp(r[1]!, context.input?.height ?? Infinity)];
       const [x1, y1] = [clamp(r[2]!, context.input?.width ?? Infinity), clamp(r[3]!, context.input?.height ?? Infinity)];
-      if (!(x1 > x0 && y1 > y0)) throw new TargetError(`detection ${k} of input ${i} has an empty box [${Array.from(r.subarray(0, 4)).join(', ')}]`);
+      if (!(x1 > x0 && y1 > y0)) throw new TargetError(`detection ${ks[i]} of input ${i} has an empty box [${Array.from(r.subarray(0, 4)).join(', ')}]`);
       return { class: cls[i]!, pixels: [x0, y0, x1, y1] };
     });
     return { imageIndex: all, classes: cls, weights: regionWeights(regions, cls, targetShape, context.input) };
