@@ -26,6 +26,7 @@ const apps = !only || only === 'apps' ? (run('bench/apps-case.ts') as { result: 
 const methodResults = !only || only === 'methods' ? [1, 8].map((b) => run('bench/methods-case.ts', String(b)) as { batch: number; result: Record<string, number> }) : [];
 const metricResults = !only || only === 'metrics' ? (run('bench/metrics-case.ts') as { result: Record<string, number> }).result : undefined;
 const pipeline = !only || only === 'pipeline' ? (run('bench/pipeline-case.ts') as { result: Record<string, number> }).result : undefined;
+const queueResult = !only || only === 'queue' ? (run('bench/queue-case.ts') as { result: Record<string, number> }).result : undefined;
 const relevanceResults = !only || only === 'relevance' ? [1, 8].map((b) => run('bench/relevance-case.ts', String(b)) as { batch: number; result: Record<string, number> }) : [];
 
 const timeRows = ['forward', 'input (default rules)', 'input, ConvTranspose + ScatterElements', 'input, flipped Conv + ScatterElements', 'input, ConvTranspose + MaxUnpool', 'last conv stage'];
@@ -98,6 +99,7 @@ if (apps) {
   lines.push('', `Grad-CAM maps run at ${fmt(apps['grad-cam maps 64 images/s']! / apps['inference 64 images/s']!)}x the images per second of plain batched inference on the bundled model; the whole command (decoding, maps, PNG encoding, the report) at ${fmt(apps['explain grad-cam 64 images/s (whole command: decode, maps, PNGs, report)']! / apps['inference 64 images/s']!)}x.`, '');
 }
 if (pipeline) lines.push(...pipelineSection(pipeline));
+if (queueResult) lines.push(...queueSection(queueResult));
 writeFileSync('BENCHMARKS.md', lines.join('\n'));
 process.stdout.write(lines.join('\n'));
 
@@ -122,4 +124,18 @@ function pipelineSection(p: Record<string, number>): string[] {
   }
   out.push('', `Pure forward: ${fmt(p['forward 32 s']!, 1)} s for 32 images, ${fmt(p['forward 256 s']!, 1)} s for 256.`, '');
   return out;
+}
+
+/** The job-queue section (bench/queue-case.ts). */
+function queueSection(q: Record<string, number>): string[] {
+  const jobs = q['images']! / 8;
+  return [
+    '## Job queue (issue: explain datasets on a job queue)', '',
+    `\`node --import tsx bench/queue-case.ts\` (or \`npm run bench -- queue\`): random-weight ResNet-50 (no pretrained ResNet-50 .onnx offline), 224x224 PNGs, grad-cam, batch 8, ${q['images']} images = ${jobs} jobs; \`convlens worker\` processes on a throwaway redis-server on this machine, warmed up; a run's span is from its first job's start to its last job's end (BullMQ timestamps). Queue overhead = (1-worker span - the pipeline's own time inside the jobs) / jobs. Medians of ${q['rounds']} rounds; single-process and 1-worker runs alternate.`, '',
+    '| setup | 64 images | images/s | note | target |', '|---|---|---|---|---|',
+    `| one process (explainEntries, same pipeline) | ${fmt(q['single process s']!, 1)} s | ${fmt(q['images']! / q['single process s']!, 2)} | ${fmt((q['single process s']! * 1000) / jobs, 0)} ms per batch of 8 | |`,
+    `| 1 worker | ${fmt(q['1 worker s']!, 1)} s | ${fmt(q['images']! / q['1 worker s']!, 2)} | queue overhead ${fmt(q['overhead per job ms']!, 0)} ms per job = ${fmt(100 * q['overhead per job / pipeline per job']!, 1)}% of the job's work (span difference to one process: ${fmt(q['1 worker - single process per job ms']!, 0)} ms per job) | <= 5% |`,
+    `| 2 workers | ${fmt(q['2 workers s']!, 1)} s | ${fmt(q['images']! / q['2 workers s']!, 2)} | ${fmt(q['2 workers / 1 worker throughput']!)}x the throughput of 1 worker | ~1x on 2 cores (CPU-bound) |`,
+    '',
+  ];
 }

@@ -52,8 +52,9 @@ export interface JobResult {
   inputs: InputResult[];
   /** Inputs that could not be read: they fail alone, the rest of the batch is explained. */
   unreadable: { name: string; path: string; reason: string }[];
-  /** Wall time per method for the batch, and for the whole job (open, decode, run, write). */
+  /** Wall time per method for the batch; of the pipeline (decode, methods, rendering, writes); of the whole job. */
   methods: { id: string; ms: number }[];
+  pipelineMs: number;
   ms: number;
   worker: string;
   /** What the report says about the model and the settings (so a report needs no model). */

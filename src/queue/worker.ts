@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker, WaitingError, type Job } from 'bullmq';
 import type { Lens } from '../app/lens.ts';
+import type { ReportData } from '../report/types.ts';
 import { explainEntries, reportModel, settingsOf, type ExplainRunOptions } from '../app/explain-run.ts';
 import { CancelledError } from '../methods/context.ts';
 import { connectionOf, defaultQueueName } from './connection.ts';
@@ -53,11 +54,12 @@ const runOptions = (d: RunSettings, tempDir: string, signal: AbortSignal): Expla
 
 export function startWorker(url: string, options: WorkerOptions): RunningWorker {
   const log = options.log ?? (() => undefined);
-  const lenses = new Map<string, Promise<Lens>>();
+  /** Opened models, with what the report says about each (computed once). */
+  const lenses = new Map<string, Promise<{ lens: Lens; model: ReportData['model'] }>>();
   const stop = new AbortController();
   const me = `${hostname()}:${process.pid}`;
 
-  const lensFor = (d: RunSettings): Promise<Lens> => {
+  const lensFor = (d: RunSettings): Promise<{ lens: Lens; model: ReportData['model'] }> => {
     const key = JSON.stringify([d.modelHash, d.model, d.input]);
     let lens = lenses.get(key);
     if (!lens) {
@@ -65,7 +67,8 @@ export function startWorker(url: string, options: WorkerOptions): RunningWorker 
         // The file must still be the model the run was queued with.
         const hash = await fileHash(d.model);
         if (hash !== d.modelHash) throw new QueueError(`model '${d.model}' changed since the run was queued: queue the run again (convlens queue add)`);
-        return options.open(d);
+        const lens = await options.open(d);
+        return { lens, model: await reportModel(lens) };
       })();
       lenses.set(key, lens);
       lens.catch(() => lenses.delete(key));
@@ -76,13 +79,14 @@ export function startWorker(url: string, options: WorkerOptions): RunningWorker 
   const processJob = async (job: Job<JobData, JobResult>, token?: string): Promise<JobResult> => {
     const t0 = performance.now();
     const d = job.data;
-    const lens = await lensFor(d);
+    const { lens, model } = await lensFor(d);
     log(`running ${job.id}: ${d.entries.length} input(s)`);
     const tempDir = join(d.out, '.convlens', 'tmp', job.id!);
     rmSync(tempDir, { recursive: true, force: true }); // what an attempt killed mid-write left
     mkdirSync(tempDir, { recursive: true });
     let last = 0;
     try {
+      const t1 = performance.now();
       const result = await explainEntries(lens, d.entries, {
         ...runOptions(d, tempDir, stop.signal),
         onProgress: (fraction) => {
@@ -92,14 +96,16 @@ export function startWorker(url: string, options: WorkerOptions): RunningWorker 
           job.updateProgress(Math.round(100 * fraction)).catch(() => undefined);
         },
       }, d.firstOrder);
+      const pipelineMs = performance.now() - t1;
       const outputs = (r: (typeof result.records)[number]) => [r.image.src, ...r.cells.flatMap((c) => (d.render.raw ? [c.src, c.src.replace(/\.png$/, '.npy')] : [c.src]))];
       return {
         inputs: result.records.map((record) => ({ record, outputs: outputs(record) })),
         unreadable: result.skipped,
         methods: d.methods.map((id) => ({ id, ms: result.ms.get(id) ?? 0 })),
+        pipelineMs,
         ms: performance.now() - t0,
         worker: me,
-        model: await reportModel(lens),
+        model,
         settings: settingsOf(lens, runOptions(d, tempDir, stop.signal)),
       };
     } catch (e) {
@@ -144,7 +150,7 @@ export function startWorker(url: string, options: WorkerOptions): RunningWorker 
     async close(now = false) {
       if (now) stop.abort();
       await worker.close();
-      await Promise.all([...lenses.values()].map((l) => l.then((x) => x.release(), () => undefined)));
+      await Promise.all([...lenses.values()].map((l) => l.then((x) => x.lens.release(), () => undefined)));
     },
   };
 }
