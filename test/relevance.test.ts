@@ -371,3 +371,15 @@ test('lrp option mistakes are OptionErrors naming the fix', async () => {
     await assert.rejects(e.explain(x, 'lrp', { composite: 'epsilon-gamma-box', low: 3, high: 1 }), (err: Error) => err.name === 'OptionError' && /low must be below high/.test(err.message));
   });
 });
+
+test("lrp's z^B box: unset is the imagenet box; another preset's box gives other relevance; low/high override it", async () => {
+  await withExplainer(zoo['tiny-vgg']!.build(), async (e) => {
+    const x = images([1, 3, 32, 32], 29);
+    const run = async (o: Record<string, unknown>) => (await e.explain(x, 'lrp', { composite: 'epsilon-gamma-box', target: 2, ...o }))[0]!.raw;
+    const unset = await run({});
+    assert.deepEqual(Array.from(unset), Array.from(await run({ box: 'imagenet' })));
+    assert.ok(relativeL2(await run({ box: 'unit' }), unset) > 1e-3, 'the unit box ([0, 1]) is not the imagenet box');
+    const unit = presetBox('unit', 3);
+    assert.deepEqual(Array.from(await run({ box: 'unit' })), Array.from(await run({ low: unit.low[0]!, high: unit.high[0]! })));
+  });
+});

@@ -25,8 +25,8 @@ export interface LrpOptions {
   gamma: number;
   alpha: number;
   beta: number;
-  /** The preprocessing preset whose input range bounds the z^B rule. */
-  box: PresetName;
+  /** The preprocessing preset whose input range bounds the z^B rule (null: imagenet, unless the caller knows the images' preset and passes it). */
+  box: PresetName | null;
   /** Overrides of the box's low and high bounds (one value for every channel). */
   low: number | null;
   high: number | null;
@@ -55,7 +55,7 @@ export function relevanceTable(s: Specialized, params: CompositeParams): RuleTab
 
 function paramsOf(ctx: MethodContext, o: LrpOptions): CompositeParams {
   if (Math.abs(o.alpha - o.beta - 1) > 1e-9) throw new OptionError(`lrp needs alpha - beta = 1 to conserve relevance; got alpha ${o.alpha}, beta ${o.beta} (e.g. alpha 2, beta 1)`);
-  const box = presetBox(o.box, ctx.geometry.channels);
+  const box = presetBox(o.box ?? 'imagenet', ctx.geometry.channels);
   if (o.low !== null) box.low = box.low.map(() => o.low!);
   if (o.high !== null) box.high = box.high.map(() => o.high!);
   if (box.low.some((l, c) => !(l < box.high[c]!))) throw new OptionError(`lrp box bounds: low must be below high (low ${box.low.join(', ')}, high ${box.high.join(', ')})`);
@@ -78,7 +78,7 @@ export const lrp: Method<LrpOptions> = {
     { name: 'gamma', type: 'number', default: 0.25, min: 0, help: 'weight of positive contributions in the gamma rule (epsilon-gamma-box)' },
     { name: 'alpha', type: 'number', default: 2, min: 1, flag: 'lrp-alpha', help: 'alpha of the alpha-beta rule; alpha - beta must be 1' },
     { name: 'beta', type: 'number', default: 1, min: 0, flag: 'lrp-beta', help: 'beta of the alpha-beta rule' },
-    { name: 'box', type: 'choice', choices: presetNames, default: 'imagenet', flag: 'lrp-box', help: 'preset whose input range bounds the z^B rule (epsilon-gamma-box)' },
+    { name: 'box', type: 'choice', choices: presetNames, default: null, flag: 'lrp-box', help: "preset whose input range bounds the z^B rule (epsilon-gamma-box); unset: the images' preset where known (convlens explain, the explorer), else imagenet" },
     { name: 'low', type: 'number', default: null, help: 'lowest input value for z^B (overrides the preset)' },
     { name: 'high', type: 'number', default: null, help: 'highest input value for z^B (overrides the preset)' },
   ],
