@@ -16,6 +16,7 @@ import { openLens } from '../load.ts';
 import { inputBatches } from '../../app/input-batches.ts';
 import { discoverInputs } from '../../input/load-input.ts';
 import type { ClassScore } from '../../app/lens.ts';
+import { formatScore } from '../../targets/head.ts';
 
 
 /** The input shape to specialize at: --size or the model's declared dims (batch 1). */
@@ -41,18 +42,19 @@ export function registerInspect(program: Command): void {
     .argument('<inputs...>', 'image files, folders or .npy tensors')
     .addOption(new Option('-k, --top <k>', 'how many classes').default(5).argParser(parseInteger('--top', 1)))
     .option('--labels <file>', "class names: a JSON array or one per line (default: the model's own, see convlens annotate; else class indices)")
+    .option('--output <name>', 'the model output to read (default: the first); sigmoid heads show sigmoids, a single value shows itself')
     .option('--batch-size <n>', 'images per onnxruntime run', (v) => parseInteger('--batch-size', 1)(v), 8)
     .option('--strict', 'stop at the first unreadable input (default: report it, skip it, go on)')
-    .action(async (modelPath: string, inputs: string[], flags: { top: number; preset?: string; resize?: ResizeMode; size?: { height: number; width: number }; labels?: string; batchSize: number; strict?: boolean }, command: Command) => {
+    .action(async (modelPath: string, inputs: string[], flags: { top: number; preset?: string; resize?: ResizeMode; size?: { height: number; width: number }; labels?: string; output?: string; batchSize: number; strict?: boolean }, command: Command) => {
       await using lens = await openLens(modelPath, flags);
       const result: { input: string; top: ClassScore[] }[] = [];
       for await (const batch of inputBatches(lens, await discoverInputs(inputs), { batchSize: flags.batchSize, strict: flags.strict ?? false })) {
         for (const s of batch.skipped) process.stderr.write(`convlens: skipped ${s.path}: ${s.reason}\n`);
         if (batch.names.length === 0) continue;
-        const { top } = await lens.predict(batch.tensor, flags.top);
+        const { top } = await lens.predict(batch.tensor, flags.top, flags.output);
         const rows = top.map((t, i) => ({ input: batch.names[i]!, top: t }));
         if (wantsJson(command)) result.push(...rows);
-        else for (const r of rows) print(`${r.input}: ${r.top.map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`).join(', ')}`);
+        else for (const r of rows) print(`${r.input}: ${r.top.map(formatScore).join(', ')}`);
       }
       if (wantsJson(command)) printJson(result);
     });
