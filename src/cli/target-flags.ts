@@ -61,7 +61,7 @@ export async function resolveTargetFlags(lens: Lens, flags: TargetFlags): Promis
     const ref = await loadAll(lens, [flags.similarTo!]);
     return { target: { similarTo: ref.tensor }, ...output };
   }
-  if (typeof classTarget !== 'number' && typeof classTarget !== 'string') {
+  if (classTarget === 'auto' || (typeof classTarget !== 'number' && typeof classTarget !== 'string')) {
     throw new UsageError(`${given[0]} needs one class: -t NAME or -t INDEX`);
   }
   if (flags.region) return { target: { region: { class: classTarget, pixels: flags.region } }, ...output };
