@@ -99,8 +99,12 @@ test('the static explorer computes in the browser what the Node library computes
   t.diagnostic(`onnxruntime-web: ${JSON.stringify(runtime)}`);
   assert.equal(await page.locator('#predictions li').count(), 5);
 
-  // Open the model file and a sample through the page, as a user would.
-  await page.setInputFiles('#model-file', join(bundled!.samples[0]!, '../../model.onnx'));
+  // Open the model file and a sample through the page, as a user would; the model with the
+  // keyboard only (focus the button, Enter opens the file chooser).
+  const choosing = page.waitForEvent('filechooser');
+  await page.focus('#open-model');
+  await page.keyboard.press('Enter');
+  await (await choosing).setFiles(join(bundled!.samples[0]!, '../../model.onnx'));
   await page.waitForFunction(() => document.querySelector('#status')?.textContent?.startsWith('loaded '));
   const sample = bundled!.samples.find((s) => s.includes('ankle-boot')) ?? bundled!.samples[0]!;
   await page.setInputFiles('#image-file', sample);
@@ -149,8 +153,26 @@ test('the static explorer: every method, activations, structure graph, kernels',
   t.diagnostic(ids.map((id) => `${id} ${values[id]!.ms.toFixed(0)} ms`).join(', '));
   await page.screenshot({ path: join(artifacts, 'site-2-all-methods.png'), fullPage: true });
 
+  // Keyboard: Enter on the second prediction explains that class.
+  await page.focus('#predictions li:nth-child(2)');
+  await page.keyboard.press('Enter');
+  const second = await page.getAttribute('#predictions li:nth-child(2)', 'data-class');
+  assert.equal(await page.inputValue('#target'), second);
+
+  // Activations: all conv layers, then one picked layer alone.
   await page.click('[data-tab="activations"]');
-  await page.waitForSelector('#activations .column .thumbs img.thumb');
+  const layers = await page.$$eval('#activation-layer option', (os) => os.map((o) => (o as HTMLOptionElement).value).filter(Boolean));
+  await page.waitForFunction((n) => document.querySelectorAll('#activations .column .thumbs').length === n, layers.length);
+  await page.selectOption('#activation-layer', layers[0]!);
+  await page.waitForFunction((l) => {
+    const columns = document.querySelectorAll<HTMLElement>('#activations .column');
+    return columns.length === 1 && columns[0]!.dataset['layer'] === l && columns[0]!.querySelector('.thumbs') !== null;
+  }, layers[0]!);
+  await page.focus('#activations .thumb');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#lightbox:not([hidden]) img');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.isHidden('#lightbox'), true);
   await page.click('[data-tab="graph"]');
   await page.waitForSelector('#graph svg g.node');
   await page.click('[data-tab="model"]');

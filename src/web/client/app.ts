@@ -95,6 +95,21 @@ function fail(e: unknown): void {
 
 const shape = (dims: readonly number[]) => dims.join('×');
 const labelOf = (c: number) => state.model?.labels?.[c] ?? `class ${c}`;
+/** "281: tabby", or "class 281" for a model without labels (never "class 281: class 281"). */
+const classText = (c: number, label: string | null = labelOf(c)) => (label && label !== `class ${c}` ? `${c}: ${label}` : `class ${c}`);
+
+/** Enter and Space activate an element that is not a button (a list row, a thumbnail, a graph box). */
+function pressable<T extends Element>(el: T, action: () => void): T {
+  el.setAttribute('tabindex', '0');
+  if (!el.hasAttribute('role')) el.setAttribute('role', 'button');
+  el.addEventListener('keydown', (ev) => {
+    const key = (ev as KeyboardEvent).key;
+    if (key !== 'Enter' && key !== ' ') return;
+    ev.preventDefault();
+    action();
+  });
+  return el;
+}
 
 function drawRgb(canvas: HTMLCanvasElement, image: RgbImage): void {
   canvas.width = image.width;
@@ -134,6 +149,7 @@ async function loadModel(model: ModelInfo | null): Promise<void> {
   renderModelTab();
   $('#graph').replaceChildren();
   $('#activations').replaceChildren();
+  renderActivationPicker();
   const first = state.image ? undefined : state.samples[0];
   if (first) await selectImage(first.id, first.name);
   else if (state.image) await selectImage(state.image.id, state.image.name);
@@ -154,9 +170,9 @@ function renderTargetSelect(): void {
   if (!model) return;
   const predicted = new Set(state.predictions.map((p) => p.class));
   const options = [h('option', { value: 'auto' }, 'predicted class (auto)')];
-  const group = h('optgroup', { label: 'top predictions' }, ...state.predictions.map((p) => h('option', { value: String(p.class) }, `${p.class}: ${p.label} (${(100 * p.probability).toFixed(1)}%)`)));
+  const group = h('optgroup', { label: 'top predictions' }, ...state.predictions.map((p) => h('option', { value: String(p.class) }, `${classText(p.class, p.label)} (${(100 * p.probability).toFixed(1)}%)`)));
   const all = h('optgroup', { label: 'all classes' });
-  for (let c = 0; c < Math.min(model.classes, 1000); c++) if (!predicted.has(c)) all.append(h('option', { value: String(c) }, `${c}: ${labelOf(c)}`));
+  for (let c = 0; c < Math.min(model.classes, 1000); c++) if (!predicted.has(c)) all.append(h('option', { value: String(c) }, classText(c)));
   select.replaceChildren(...options, group, all);
   select.value = String(state.target);
 }
@@ -217,6 +233,8 @@ async function selectImage(id: string, name: string): Promise<void> {
   for (const b of all<HTMLElement>(document, '.sample')) b.classList.toggle('selected', b.dataset['id'] === id);
   drawRgb($<HTMLCanvasElement>('#input-canvas'), rgb);
   $('#image-name').textContent = name;
+  // The shown maps belong to the previous image until the new ones arrive.
+  for (const el of all<HTMLElement>(document, '.result')) el.dataset['state'] = 'loading';
   state.target = 'auto';
   $('#activations').replaceChildren();
   const prediction = await backend.predict(id, 5, signal);
@@ -229,12 +247,15 @@ async function selectImage(id: string, name: string): Promise<void> {
 function renderPredictions(): void {
   $('#predictions').replaceChildren(
     ...state.predictions.map((p) =>
-      h(
-        'li',
-        { 'data-class': p.class, class: state.target === p.class ? 'selected' : '', title: 'explain this class', onclick: () => setTarget(p.class) },
-        h('span.label', {}, p.label),
-        h('span.bar', {}, h('span', { style: `width:${(100 * p.probability).toFixed(1)}%` })),
-        h('span.prob', {}, `${(100 * p.probability).toFixed(1)}%`),
+      pressable(
+        h(
+          'li',
+          { 'data-class': p.class, class: state.target === p.class ? 'selected' : '', title: `explain ${classText(p.class, p.label)}`, onclick: () => setTarget(p.class) },
+          h('span.label', {}, p.label),
+          h('span.bar', {}, h('span', { style: `width:${(100 * p.probability).toFixed(1)}%` })),
+          h('span.prob', {}, `${(100 * p.probability).toFixed(1)}%`),
+        ),
+        () => setTarget(p.class),
       ),
     ),
   );
@@ -307,7 +328,7 @@ function paint(method: string): void {
   if (!r || !el || !state.image) return;
   drawRgb(el.querySelector('canvas')!, renderResult(r.response.kind, r.values, r.response.dims, state.image.rgb, state.colormap, state.alpha));
   el.dataset['state'] = 'done';
-  const target = r.response.class === null ? '' : `class ${r.response.class}: ${r.response.label}`;
+  const target = r.response.class === null ? '' : r.response.label && r.response.label !== `class ${r.response.class}` ? `class ${r.response.class}: ${r.response.label}` : `class ${r.response.class}`;
   const layer = r.response.layer ? ` · ${r.response.layer}` : '';
   el.querySelector('.detail')!.textContent = `${target}${layer} · ${r.response.cached ? 'cached' : `${Math.round(r.response.ms)} ms`}`;
 }
@@ -347,49 +368,75 @@ function overviewLayers(): LayerEntry[] {
   return convs.length > 0 ? convs : layers;
 }
 
+/** The layer picker of the activations tab: every overview layer, or one. */
+function renderActivationPicker(): void {
+  const select = $<HTMLSelectElement>('#activation-layer');
+  const layers = overviewLayers();
+  select.replaceChildren(h('option', { value: '' }, `all ${layers.length} layers`), ...layers.map((l) => h('option', { value: l.tensor }, `${l.index}: ${l.tensor} (${l.op}) ${shape(l.shape.slice(1))}`)));
+  select.value = '';
+}
+
+let activationRequests: AbortController | undefined;
+
 async function showActivations(): Promise<void> {
   const image = state.image;
   if (!image) return;
   const box = $('#activations');
-  if (box.dataset['image'] === image.id && box.childElementCount > 0) return;
+  const picked = $<HTMLSelectElement>('#activation-layer').value;
+  const key = `${image.id}|${picked}`;
+  if (box.dataset['key'] === key && box.childElementCount > 0) return;
+  activationRequests?.abort();
+  activationRequests = new AbortController();
+  const { signal } = activationRequests;
+  box.dataset['key'] = key;
   box.dataset['image'] = image.id;
+  box.classList.toggle('single', picked !== '');
   box.replaceChildren();
-  const layers = overviewLayers();
+  const layers = overviewLayers().filter((l) => picked === '' || l.tensor === picked);
   for (const [i, layer] of layers.entries()) {
     setStatus(`activations: ${layer.tensor} (${i + 1}/${layers.length})…`, 'busy');
     const column = h('div.column', { 'data-layer': layer.tensor }, h('h3', { title: layer.tensor }, layer.tensor), h('div.meta', {}, `${layer.op} ${shape(layer.shape.slice(1))}`));
     box.append(column);
     try {
-      const act = await backend.activations(image.id, layer.tensor, 64);
-      if (box.dataset['image'] !== image.id) return;
+      const act = await backend.activations(image.id, layer.tensor, 64, signal);
+      if (signal.aborted) return;
       if (act.total > act.channels.length) column.append(h('div.meta', {}, `${act.channels.length} most active of ${act.total} channels`));
       const thumbs = h('div.thumbs');
       for (const c of act.channels) {
-        thumbs.append(
-          h('img.thumb', { src: `data:image/png;base64,${c.png}`, title: `channel ${c.channel}, mean ${c.mean.toFixed(3)}`, 'data-channel': c.channel, onclick: () => enlarge(`data:image/png;base64,${c.png}`, `${layer.tensor} · channel ${c.channel} · mean activation ${c.mean.toFixed(4)}`) }),
-        );
+        const open = () => enlarge(`data:image/png;base64,${c.png}`, `${layer.tensor} · channel ${c.channel} · mean activation ${c.mean.toFixed(4)}`);
+        thumbs.append(pressable(h('img.thumb', { src: `data:image/png;base64,${c.png}`, alt: `channel ${c.channel}`, title: `channel ${c.channel}, mean ${c.mean.toFixed(3)}`, 'data-channel': c.channel, onclick: open }), open));
       }
       column.append(thumbs);
     } catch (e) {
+      if (signal.aborted || isAbort(e)) return;
       column.append(h('div.error', {}, (e as Error).message));
     }
   }
-  setStatus(`activations of ${layers.length} layers`);
+  setStatus(`activations of ${layers.length === 1 ? layers[0]!.tensor : `${layers.length} layers`}`);
 }
+
+let focusBeforeLightbox: Element | null = null;
 
 function enlarge(src: string, caption: string): void {
   const box = $('#lightbox');
+  focusBeforeLightbox = document.activeElement;
   box.replaceChildren(h('figure', {}, h('img', { src, class: 'pixelated', alt: caption }), h('figcaption', {}, caption)));
   box.hidden = false;
+  box.focus();
+}
+
+function closeLightbox(): void {
+  const box = $('#lightbox');
+  if (box.hidden) return;
+  box.hidden = true;
+  (focusBeforeLightbox as HTMLElement | null)?.focus?.();
 }
 
 async function showGraph(): Promise<void> {
   const box = $('#graph');
   if (box.childElementCount === 0) {
     box.innerHTML = await backend.graph(); // convlens's own SVG; every name in it is XML-escaped
-    box.addEventListener('click', (ev) => {
-      const g = (ev.target as Element).closest<SVGGElement>('g.node');
-      if (!g) return;
+    const pick = (g: SVGGElement) => {
       const nodes = JSON.parse(g.dataset['nodes'] ?? '[]') as string[];
       const layers = state.model?.layers ?? [];
       const layer = [...nodes].reverse().map((n) => layers.find((l) => l.node === n)).find((l) => l !== undefined);
@@ -399,7 +446,12 @@ async function showGraph(): Promise<void> {
       }
       selectLayer(layer.tensor);
       setStatus(`layer ${layer.tensor} selected`);
+    };
+    box.addEventListener('click', (ev) => {
+      const g = (ev.target as Element).closest<SVGGElement>('g.node');
+      if (g) pick(g);
     });
+    for (const g of all<SVGGElement>(box, 'g.node')) pressable(g, () => pick(g));
   }
   highlightGraph();
 }
@@ -429,6 +481,10 @@ function showTab(name: string): void {
 // ---- page ---------------------------------------------------------------------------
 
 function wire(): void {
+  // Keyboard-reachable buttons open the hidden file inputs.
+  $('#open-model').addEventListener('click', () => $<HTMLInputElement>('#model-file').click());
+  $('#choose-image').addEventListener('click', () => $<HTMLInputElement>('#image-file').click());
+  $<HTMLSelectElement>('#activation-layer').addEventListener('change', () => void showActivations().catch(fail));
   $<HTMLInputElement>('#model-file').addEventListener('change', (ev) => {
     const file = (ev.target as HTMLInputElement).files?.[0];
     if (file) void uploadModel(file);
@@ -472,9 +528,9 @@ function wire(): void {
   });
   for (const t of all<HTMLElement>(document, '[data-tab]')) t.addEventListener('click', () => showTab(t.dataset['tab']!));
   const lightbox = $('#lightbox');
-  lightbox.addEventListener('click', () => (lightbox.hidden = true));
+  lightbox.addEventListener('click', closeLightbox);
   document.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Escape') lightbox.hidden = true;
+    if (ev.key === 'Escape') closeLightbox();
   });
 }
 
