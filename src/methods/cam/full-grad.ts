@@ -53,16 +53,23 @@ export function biasLayers(view: GraphView, shapes: ReadonlyMap<string, number[]
   return out;
 }
 
-/** pytorch-grad-cam's scale_cam_image: (v - min) / (max - min + 1e-7), added into `into`. */
-function addScaled(into: Float64Array, plane: ArrayLike<number>): void {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < plane.length; i++) {
-    min = Math.min(min, plane[i]!);
-    max = Math.max(max, plane[i]!);
+/**
+ * Adds pytorch-grad-cam's scale_cam_image of the map |f * v| (v = src[at .. at + n)) into
+ * `into`: (m - min) / (max - min + 1e-7). min and max of |f v| are |f| times those of |v|,
+ * so one pass finds them and a second adds the scaled map (no copy of the map).
+ */
+function addScaledAbs(into: Float64Array, src: ArrayLike<number>, at: number, n: number, f: number): void {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let p = 0; p < n; p++) {
+    const a = Math.abs(src[at + p]!);
+    if (a < lo) lo = a;
+    if (a > hi) hi = a;
   }
-  const range = max - min + 1e-7;
-  for (let i = 0; i < plane.length; i++) into[i] = into[i]! + (plane[i]! - min) / range;
+  const scale = Math.abs(f);
+  if (!(scale * (hi - lo) > 0)) return; // a constant map scales to zero
+  const k = scale / (scale * (hi - lo) + 1e-7);
+  for (let p = 0; p < n; p++) into[p] = into[p]! + (Math.abs(src[at + p]!) - lo) * k;
 }
 
 export const fullGrad: Method<Record<string, never>> = {
@@ -88,21 +95,14 @@ export const fullGrad: Method<Record<string, never>> = {
       const map = new Float64Array(area);
       const x = ctx.toCHW(images, row);
       const g = ctx.toCHW(res.gradients[input]!, row);
-      for (let c = 0; c < channels; c++) {
-        const plane = new Float64Array(area);
-        for (let p = 0; p < area; p++) plane[p] = Math.abs(x[c * area + p]! * g[c * area + p]!);
-        addScaled(map, plane);
-      }
+      const xg = x.map((v, i) => v * g[i]!);
+      for (let c = 0; c < channels; c++) addScaledAbs(map, xg, c * area, area, 1);
       for (const { tensor, bias } of layers) {
         const { data, dims } = res.gradients[tensor]!;
         const [K, h, w] = [dims[1]!, dims[2]!, dims[3]!];
         const G = data.subarray(row * K * h * w, (row + 1) * K * h * w);
         const sum = new Float64Array(h * w);
-        const plane = new Float64Array(h * w);
-        for (let k = 0; k < K; k++) {
-          for (let p = 0; p < h * w; p++) plane[p] = Math.abs(bias[k]! * G[k * h * w + p]!);
-          addScaled(sum, plane);
-        }
+        for (let k = 0; k < K; k++) addScaledAbs(sum, G, k * h * w, h * w, bias[k]!);
         const up = h === H && w === W ? sum : resizeBilinear(Float32Array.from(sum), h, w, H, W);
         for (let p = 0; p < area; p++) map[p] = map[p]! + up[p]!;
       }
