@@ -183,7 +183,7 @@ const cliCases: [string, string[], RegExp][] = [
   ['--colormap foo', input('ok.png', '--colormap', 'foo'), /argument 'foo' is invalid/],
   ['unknown option', input('ok.png', '--bogus'), /unknown option '--bogus'/],
   ['--batch-size 0', input('ok.png', '--batch-size', '0'), /--batch-size '0' is not an integer >= 1/],
-  ['--target foo', input('ok.png', '--target', 'foo'), /--target 'foo'/],
+  ['--target foo', input('ok.png', '--target', 'foo'), /class 'foo'/],
   ['unknown method', input('ok.png', '-m', 'nope'), /nope/],
   ['--size abc', ['layers', at('tiny.onnx'), '--size', 'abc'], /--size 'abc'/],
   ['missing labels file', input('ok.png', '--labels', at('nothere.txt')), /does not exist/],

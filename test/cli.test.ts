@@ -83,7 +83,7 @@ test('bad input exits 1 with one line naming the problem', () => {
     [['explain', modelPath, images, '--preset', 'unit', '-l', 'nope'], /no layer 'nope'/],
     [['explain', join(dir, 'corrupt.onnx'), images], /not a readable ONNX file|truncated|corrupt/],
     [['explain', modelPath, join(dir, 'wrong.npy')], /shape/],
-    [['explain', modelPath, images, '--target', 'banana'], /--target 'banana'/],
+    [['explain', modelPath, images, '--target', 'banana'], /class 'banana'/],
   ];
   for (const [args, message] of cases) {
     const r = convlens(...args);
