@@ -7,7 +7,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConvlensError } from '../../errors.ts';
 import { imageExtensions } from '../../input/load-input.ts';
@@ -64,7 +64,9 @@ async function buildPage(out: string): Promise<SiteSummary['page']> {
   }
   if (out === prebuiltDir) return 'prebuilt';
   rmSync(out, { recursive: true, force: true });
-  cpSync(prebuiltDir, out, { recursive: true, filter: (src) => !src.startsWith(join(prebuiltDir, 'bundled')) });
+  // The page only: ort/ comes from the installed onnxruntime-web, bundled/ from the options.
+  const skipped = [join(prebuiltDir, 'bundled'), join(prebuiltDir, 'ort')];
+  cpSync(prebuiltDir, out, { recursive: true, filter: (src) => !skipped.some((d) => src === d || src.startsWith(d + sep)) });
   return 'prebuilt';
 }
 
