@@ -7,4 +7,4 @@ export { applyColormap, colormapNames, colormapTable } from './colormaps.ts';
 export type { ColormapName } from './colormaps.ts';
 export { resizeBilinear } from './resize.ts';
 export { absMaxScale, minMaxNormalize, normalizeGradientImage, percentileClip } from './normalize.ts';
-export { diverging, gradientImage, grid, overlay, signedImage } from './render.ts';
+export { channelSum, diverging, gradientImage, grid, overlay, renderAttribution, signedImage } from './render.ts';

@@ -65,6 +65,13 @@ export function diverging(map: Float32Array, width: number, height: number): Rgb
   return { width, height, data: out };
 }
 
+/** [C, n] -> [n]: the sum over channels (what a signed image shows; its colorbar spans +-max |sum|). */
+export function channelSum(values: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < values.length; i++) out[i % n] = out[i % n]! + values[i]!;
+  return out;
+}
+
 /**
  * A signed attribution image [C, H, W] (any C; a map [H, W] is C = 1) as a heat map:
  * summed over channels to [H, W] (the relevance or attribution of each pixel), divided by
@@ -78,9 +85,7 @@ export function signedImage(values: Float32Array, width: number, height: number,
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || values.length % n !== 0 || values.length === 0) {
     throw new RangeError(`signedImage: ${values.length} values are not channels of ${width}x${height}`);
   }
-  const summed = new Float32Array(n);
-  for (let i = 0; i < values.length; i++) summed[i % n] = summed[i % n]! + values[i]!;
-  const t = absMaxScale(summed);
+  const t = absMaxScale(channelSum(values, n));
   for (let i = 0; i < n; i++) t[i] = (t[i]! + 1) / 2;
   return applyColormap(t, width, height, colormap);
 }
