@@ -11,6 +11,7 @@ import { makeAttribute, type AttrInput } from '../src/model/attributes.ts';
 import { Explainer } from '../src/methods/explainer.ts';
 import { Lens } from '../src/app/lens.ts';
 import { formatScore } from '../src/targets/head.ts';
+import { drawBox } from '../src/viz/box.ts';
 import type { Tensor } from '../src/runtime/session.ts';
 import { floatInitializer, valueInfo } from './helpers.ts';
 
@@ -140,6 +141,7 @@ test('a detection target: the score column of a [N, K, 6] output, or on a dense 
   assert.equal(onDense!.class, 3);
   const [second] = await ex.explain(image(2), 'gradient', { target: { detection: 1 } });
   close(second!.raw, denseGradient(1, (i, j) => (i === 1 ? (j === 0 ? 0.5 : 1) : 0)));
+  assert.deepEqual(second!.box, [1, 2, 4, 4], 'the detection\'s box travels with the map (drawn on the rendered image)');
   // On the boxes output itself: d score / d x = row 4 of Z, all zeros here (and the score column is the one seeded).
   const [score] = await ex.explain(image(2), 'gradient', { target: { detection: 1 }, output: 'boxes' });
   close(score!.raw, new Array<number>(48).fill(0));
@@ -198,4 +200,13 @@ test('similar-to: the gradient of cos(E x, E r) equals E^T of the cosine\'s grad
   const batch = await ex.explain(both, 'gradient', { target: { similarTo: ref } });
   close(batch[0]!.raw, g!.raw);
   close(batch[1]!.raw, [0, 0, 0, 0], 1e-5); // the reference is most similar to itself: a zero gradient
+});
+
+test('drawBox outlines [x0, y0, x1, y1) on a copy, clipped to the image', () => {
+  const image = { width: 5, height: 4, data: new Uint8ClampedArray(60) };
+  const boxed = drawBox(image, [1, 1, 4, 9], [255, 0, 0], 1);
+  const red = [...Array(20).keys()].filter((p) => boxed.data[3 * p] === 255);
+  // Rows 1..3 (clipped at the bottom), columns 1..3: the outline leaves (2, 2) inside.
+  assert.deepEqual(red, [6, 7, 8, 11, 13, 16, 17, 18]);
+  assert.equal(image.data[18], 0, 'the input image is unchanged');
 });

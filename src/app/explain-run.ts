@@ -22,6 +22,7 @@ import { renderAttribution } from '../viz/render.ts';
 import type { ColormapName } from '../viz/colormaps.ts';
 import type { RgbImage } from '../viz/image.ts';
 import { encodePng } from '../viz/png.ts';
+import { drawBox } from '../viz/box.ts';
 import { explanationScale, type ColorScale } from '../viz/colorbar.ts';
 import { renderReport } from '../report/html.ts';
 import { prepareOutDir } from '../report/out-dir.ts';
@@ -79,7 +80,8 @@ export interface InputRecord {
 
 /** Render one result as the explorer does: maps over the input image, attribution images on their own (signed ones centered at 0). */
 export function renderExplanation(e: Explanation, image: RgbImage, colormap: ColormapName, alpha: number): RgbImage {
-  return renderAttribution(e.kind, e.values, e.dims, image, { colormap, alpha, signed: getMethod(e.method).signed === true });
+  const rendered = renderAttribution(e.kind, e.values, e.dims, image, { colormap, alpha, signed: getMethod(e.method).signed === true });
+  return e.box ? drawBox(rendered, e.box) : rendered;
 }
 
 const recordDir = (out: string) => join(out, '.convlens', 'inputs');

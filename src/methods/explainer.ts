@@ -87,7 +87,11 @@ export class Explainer {
       },
     });
     const raws = await method.run(ctx, methodOptions);
-    const results = raws.map((r) => finish(method, r, { image: ctx.targets.imageIndex[r.row]!, class: method.usesTarget === false ? undefined : ctx.targets.classes[r.row] }, geometry));
+    const results = raws.map((r) => {
+      const e = finish(method, r, { image: ctx.targets.imageIndex[r.row]!, class: method.usesTarget === false ? undefined : ctx.targets.classes[r.row] }, geometry);
+      const box = ctx.targets.boxes?.[r.row];
+      return box ? { ...e, box } : e;
+    });
     for (const r of results) assertFiniteOutput(r.raw, `the ${method.id} result for input ${r.image}`, this.engine.model);
     if (!options.fuse || layers.length < 2) return results;
     const fused: Explanation[] = [];

@@ -32,6 +32,8 @@ export interface Explanation {
   image: number;
   /** The explained class, where the target is a class. */
   class: number | undefined;
+  /** The explained detection's or region's box, [x0, y0, x1, y1] in input pixels. */
+  box?: readonly [number, number, number, number];
   /** The layer (tensor name) of a spatial method; 'fused' for the fusion of several. */
   layer?: string;
   kind: OutputKind;

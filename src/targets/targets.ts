@@ -57,6 +57,8 @@ export interface ResolvedTargets {
   classes: (number | undefined)[];
   /** Weights [rows, ...target shape without batch], or 'argmax' (one row per image, computed in the graph). */
   weights: Tensor | 'argmax';
+  /** The box of each row's detection or pixel region, [x0, y0, x1, y1] in input pixels (to draw it). */
+  boxes?: (readonly [number, number, number, number] | undefined)[];
 }
 
 export class TargetError extends ConvlensError {
@@ -332,7 +334,8 @@ export function resolveTargets(target: Target, images: number, targetShape: read
       const row = size(targetShape.slice(1));
       const data = new Float32Array(images * row);
       for (const i of all) data[i * row + ks[i]! * targetShape[2]! + 4] = 1;
-      return { imageIndex: all, classes: none, weights: { data, dims: [images, ...targetShape.slice(1)] } };
+      const boxes = det ? all.map((i) => Array.from(det.data.subarray((i * count + ks[i]!) * det.dims[2]!, (i * count + ks[i]!) * det.dims[2]! + 4)) as [number, number, number, number]) : undefined;
+      return { imageIndex: all, classes: none, weights: { data, dims: [images, ...targetShape.slice(1)] }, ...(boxes ? { boxes } : {}) };
     }
     if (!det || !isDetections(det.dims)) throw new TargetError('a detection target on a dense output needs the model\'s detections [N, K, 6] (x0, y0, x1, y1, score, class)');
     const cols = det.dims[2]!;
@@ -345,9 +348,10 @@ export function resolveTargets(target: Target, images: number, targetShape: read
       if (!(x1 > x0 && y1 > y0)) throw new TargetError(`detection ${ks[i]} of input ${i} has an empty box [${Array.from(r.subarray(0, 4)).join(', ')}]`);
       return { class: cls[i]!, pixels: [x0, y0, x1, y1] };
     });
-    return { imageIndex: all, classes: cls, weights: regionWeights(regions, cls, targetShape, context.input) };
+    return { imageIndex: all, classes: cls, weights: regionWeights(regions, cls, targetShape, context.input), boxes: regions.map((r) => ('pixels' in r ? r.pixels : undefined)) };
   }
   const region = target.region;
   const c = classIndex(region.class, undefined);
-  return { imageIndex: all, classes: all.map(() => c), weights: regionWeights(all.map(() => region), all.map(() => c), targetShape, context.input) };
+  const box = 'pixels' in region ? region.pixels : undefined;
+  return { imageIndex: all, classes: all.map(() => c), weights: regionWeights(all.map(() => region), all.map(() => c), targetShape, context.input), ...(box ? { boxes: all.map(() => box) } : {}) };
 }
