@@ -5,7 +5,7 @@
  * Any file server can serve it; one that sends COOP/COEP headers gives onnxruntime-web
  * its threads. Node only (the page itself is browser code).
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,12 +36,14 @@ const prebuiltDir = join(webDir, 'dist-site');
 /** onnxruntime-web's wasm + WebGPU (JSEP) build, loaded by the worker at run time. */
 const ortFiles = ['ort.min.mjs', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
 
-/** A folder is ours to replace when it is missing, empty or an earlier convlens site. */
+/** A folder is ours to replace when it is missing, empty or an earlier convlens site (or explorer page build). */
 function checkOut(out: string): void {
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) throw new ConvlensError(`'${out}' is a file: give a folder for the site (--out DIR)`);
   const entries = readdirSync(out);
-  if (entries.length > 0 && !existsSync(join(out, 'bundled', 'manifest.json'))) {
+  const page = join(out, 'index.html');
+  const earlier = existsSync(join(out, 'bundled', 'manifest.json')) || (existsSync(page) && readFileSync(page, 'utf8').includes('<title>convlens explorer</title>'));
+  if (entries.length > 0 && !earlier) {
     throw new ConvlensError(`'${out}' is not empty and holds no convlens site: give a new or empty folder (--out DIR)`);
   }
 }
