@@ -9,9 +9,19 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { escapeHtml, renderReport } from '../src/report/html.ts';
+import { colourMeaning } from '../src/report/legend.ts';
 import type { ReportCell, ReportData } from '../src/report/types.ts';
+import { colormapTable } from '../src/viz/colormaps.ts';
+import type { ColorScale } from '../src/viz/colorbar.ts';
 
 const HOSTILE = '<script>alert(1)</script> & "x"';
+
+/** Each method's color scale in the fixture: unsigned, signed (0 inside), attribution image. */
+const SCALES: Record<string, ColorScale> = {
+  'grad-cam': { colormap: 'jet', min: 0, max: 0.124 },
+  saliency: { colormap: 'channels', min: -2.5, max: 0.5 },
+  occlusion: { colormap: 'viridis', min: -0.0123, max: 31415.9 },
+};
 
 /** A real PNG: width x height RGB, pixels from `f(x, y)`. */
 async function png(width: number, height: number, f: (x: number, y: number) => [number, number, number]): Promise<Uint8Array> {
@@ -39,6 +49,7 @@ async function fixture(): Promise<ReportData> {
   const cell = async (method: string, cx: number, cy: number, extra: Partial<ReportCell> = {}): Promise<ReportCell> => ({
     method,
     png: await heat(cx, cy),
+    scale: SCALES[method]!,
     ...extra,
   });
   return {
@@ -59,9 +70,9 @@ async function fixture(): Promise<ReportData> {
     },
     settings: { target: 'auto (top class)', layers: '/conv2/Conv_output_0 & /conv3/Conv_output_0', colormap: 'jet', [`key ${HOSTILE}`]: HOSTILE },
     methods: [
-      { id: 'grad-cam', paper: 'Selvaraju et al. 2017 (eq. 1-2)', summary: 'Class-weighted feature maps of a layer.', ms: 12.34 },
-      { id: 'saliency', paper: 'Simonyan et al. 2014 (section 3.1)', summary: `Gradient magnitude per pixel ${HOSTILE}.`, ms: 3.21 },
-      { id: 'occlusion', paper: 'Zeiler & Fergus 2014', summary: 'Score drop when a patch is hidden.', ms: 4567.8 },
+      { id: 'grad-cam', paper: 'Selvaraju et al. 2017 (eq. 1-2)', summary: 'Class-weighted feature maps of a layer.', ms: 12.34, family: 'cam', output: 'map', relu: true },
+      { id: 'saliency', paper: 'Simonyan et al. 2014 (section 3.1)', summary: `Gradient magnitude per pixel ${HOSTILE}.`, ms: 3.21, family: 'gradient', output: 'map', relu: false },
+      { id: 'occlusion', paper: 'Zeiler & Fergus 2014 javascript:alert(1)', summary: 'Score drop when a patch is hidden.', ms: 4567.8, family: 'perturbation', output: 'map', relu: false },
     ],
     inputs: [
       {
@@ -96,7 +107,7 @@ async function fixture(): Promise<ReportData> {
           await cell('occlusion', 20, 6, { class: 8, label: 'Bag' }),
           await cell('grad-cam', 12, 18, { layer: '/conv2/Conv_output_0', class: 8, label: 'Bag' }),
           await cell('grad-cam', 12, 16, { layer: '<fused & "x">', class: 8, label: 'Bag' }),
-          { method: 'saliency', png: await heat(6, 6, 200) }, // large image, no class or layer
+          { method: 'saliency', png: await heat(6, 6, 200) }, // large image, no class, layer or scale
         ],
       },
     ],
@@ -111,7 +122,10 @@ const unescape = (html: string): string =>
 
 const imgTags = (html: string): string[] => html.match(/<img\b[^>]*>/g) ?? [];
 const srcOf = (tag: string): string => /\ssrc="([^"]*)"/.exec(tag)?.[1] ?? assert.fail(`no src in ${tag}`);
-const gridHead = (html: string): string => /<table class="grid"><thead>([\s\S]*?)<\/thead>/.exec(html)?.[1] ?? assert.fail('no grid header');
+/** The input rows of the explanations grid. */
+const rows = (html: string): string[] => html.split('<article class="row"').slice(1).map((r) => r.split('</article>')[0]!);
+/** The method ids captioned in a row, in order. */
+const methodsIn = (row: string): string[] => [...row.matchAll(/<figcaption class="method"><code>([^<]*)<\/code>/g)].map((m) => unescape(m[1]!));
 
 describe('renderReport', async () => {
   const data = await fixture();
@@ -152,27 +166,70 @@ describe('renderReport', async () => {
     assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:;/);
   });
 
-  test('URLs in paper citations stay plain text, never links or sources', () => {
+  test('URLs in paper citations are links (navigation, never sources); other schemes stay text', () => {
     const withUrl = renderReport({ ...data, methods: [{ ...data.methods[0]!, paper: 'Selvaraju et al. 2017, https://arxiv.org/abs/1610.02391 (eq. 1-2)' }] });
-    assert.equal(withUrl.split('https://').length - 1, 1);
-    assert.ok(withUrl.includes('<td>Selvaraju et al. 2017, https://arxiv.org/abs/1610.02391 (eq. 1-2)</td>'));
-    assert.ok(!/(src|href)=["']?https?:/.test(withUrl));
+    const link = '<a href="https://arxiv.org/abs/1610.02391" target="_blank" rel="noopener noreferrer">https://arxiv.org/abs/1610.02391</a>';
+    assert.ok(withUrl.includes(`<td>Selvaraju et al. 2017, ${link} (eq. 1-2)</td>`));
+    assert.equal(withUrl.split('https://').length - 1, 2); // the href and the text, nothing else
+    assert.ok(!/src=["']?https?:/.test(withUrl));
+    assert.ok(html.includes('<td>Zeiler &#38; Fergus 2014 javascript:alert(1)</td>'));
+    assert.ok(!/href=["']?javascript:/.test(html));
   });
 
-  test('the sticky grid header names every method, in order', () => {
-    const head = gridHead(html);
-    let at = head.indexOf('input');
-    assert.ok(at >= 0);
-    for (const m of data.methods) {
-      const next = head.indexOf(`<code>${m.id}</code>`, at);
-      assert.ok(next > at, `${m.id} missing or out of order in header`);
-      at = next;
+  test('one row per input, sticky input column; every row names every method in order, grouped by family', () => {
+    const all = rows(html);
+    assert.equal(all.length, data.inputs.length);
+    for (const r of all) {
+      assert.deepEqual(methodsIn(r), ['grad-cam', 'grad-cam', 'saliency', 'occlusion']);
+      assert.deepEqual([...r.matchAll(/<h3>([^<]*)<\/h3>/g)].map((m) => m[1]), ['class activation maps', 'gradients', 'perturbation']);
     }
-    assert.match(html, /table\.grid > thead > tr > th \{ position: sticky; top: 0;/);
-    // one column per method after the input column, in every row
-    const rows = /<table class="grid"><thead>[\s\S]*?<\/thead><tbody>\n([\s\S]*?)\n<\/tbody><\/table><\/section>/.exec(html)![1]!.split('\n');
-    assert.equal(rows.length, data.inputs.length);
-    for (const r of rows) assert.equal(r.replace(/<table class="preds">[\s\S]*?<\/table>/g, '').match(/<td>/g)?.length, data.methods.length);
+    assert.match(html, /\.row > \.input \{ position: sticky; top: 0;/);
+    // Nothing forces a width beyond the window: the maps wrap.
+    assert.match(html, /\.cells \{ display: flex; flex-wrap: wrap;/);
+  });
+
+  test('each rendered map carries its colorbar: the colormap strip and its value range, 0 marked inside', () => {
+    for (const [i, r] of rows(html).entries()) {
+      const cells = r.split('<figure class="cell">').slice(1);
+      const given = data.inputs[i]!.cells;
+      assert.equal(cells.length, given.length);
+      // Cells appear in method order; match each to its data by method and order.
+      const ordered = data.methods.flatMap((m) => given.filter((c) => c.method === m.id));
+      for (const [k, c] of cells.entries()) {
+        const scale = ordered[k]!.scale;
+        const bar = /<div class="cbar"[^>]*data-min="([^"]*)" data-max="([^"]*)"><span class="strip cm-([a-z]+)"><\/span><span class="ticks">(.*?)<\/span><\/div>/.exec(c);
+        if (!scale) {
+          assert.equal(bar, null, 'a cell without a scale gets no colorbar');
+          continue;
+        }
+        assert.ok(bar, `no colorbar in ${c.slice(0, 200)}`);
+        assert.equal(Number(bar[1]), scale.min);
+        assert.equal(Number(bar[2]), scale.max);
+        assert.equal(bar[3], scale.colormap);
+        const ticks = [...bar[4]!.matchAll(/<span class="tick (lo|mid|hi)"[^>]*>([^<]*)<\/span>/g)].map((m) => `${m[1]}:${m[2]}`);
+        const expected = { 'grad-cam': ['lo:0', 'hi:0.124'], saliency: ['lo:-2.5', 'mid:', 'hi:0.5'], occlusion: ['lo:-0.0123', 'mid:', 'hi:3.14e4'] }[ordered[k]!.method];
+        assert.deepEqual(ticks, expected);
+      }
+    }
+    // saliency's 0 sits at 2.5 / 3 = 83.3% of its bar (too near the end for a label: the mark stays).
+    assert.ok(html.includes('<span class="tick mid" style="left:83.3%" data-value="0" title="0"></span>'));
+    // One strip rule per colormap used, from the colormap's own table: jet's first entry at 0%, last at 100%.
+    const jet = colormapTable('jet');
+    const hex = (i: number) => `#${[...jet.subarray(3 * i, 3 * i + 3)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+    const rule = /\.cm-jet \{ background: linear-gradient\(to right, ([^)]*)\); \}/.exec(html)?.[1] ?? assert.fail('no jet strip');
+    assert.ok(rule.startsWith(`${hex(0)} 0%,`) && rule.endsWith(`${hex(255)} 100%`), rule);
+    assert.match(html, /\.cm-channels \{ background: linear-gradient\(to right, #000000 0%, .* #ffffff 100%\); \}/);
+    assert.ok(!html.includes('.cm-inferno'));
+  });
+
+  test('the legend says what each method\'s colours mean; occlusion and occlusion-probability read opposite ways', () => {
+    const legend = /<table class="legend">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? assert.fail('no legend');
+    assert.match(legend, /red = strongest evidence for the class, blue = none/); // grad-cam on jet, ReLU'd
+    assert.match(legend, /dark = the score does not change with this pixel, bright = the largest gradient magnitude/); // saliency, its own words
+    assert.match(colourMeaning({ id: 'guided-backprop', output: 'image', relu: false }, 'channels'), /^Attribution image .* black = the most negative value, white = the most positive; the bar marks 0/);
+    assert.match(legend, /yellow = hiding this region lowers the class score most/); // occlusion on viridis
+    const both = renderReport({ ...data, methods: [...data.methods, { id: 'occlusion-probability', paper: '', summary: '', ms: 1, output: 'map', relu: false }], inputs: [{ ...data.inputs[0]!, cells: [...data.inputs[0]!.cells, { method: 'occlusion-probability', png: data.inputs[0]!.png, scale: { colormap: 'jet', min: 0.1, max: 0.9 } }] }] });
+    assert.match(both, /Reads the OTHER way from occlusion: .* blue \(low probability\) marks where the evidence is/);
   });
 
   test('text from the data only appears escaped', () => {
@@ -216,17 +273,18 @@ describe('renderReport', async () => {
     const text = unescape(html.replace(/<[^>]*>/g, '\n'));
     assert.ok(text.includes('/conv2/Conv_output_0'));
     assert.ok(text.includes('for Shirt') && text.includes('for Bag') && text.includes(`for ${HOSTILE}`));
-    assert.equal(html.split('<figure>').length - 1, data.inputs.length + data.inputs.reduce((n, i) => n + i.cells.length, 0));
+    assert.equal(html.split('<figure>').length - 1, data.inputs.length);
+    assert.equal(html.split('<figure class="cell">').length - 1, data.inputs.reduce((n, i) => n + i.cells.length, 0));
   });
 
-  test('a method without cells for an input shows a dash; unlisted methods still get a column', () => {
+  test('a method without cells for an input shows a dash; unlisted methods still get a place', () => {
     const sparse = renderReport({
       ...data,
       settings: {},
       inputs: [{ ...data.inputs[0]!, cells: [...data.inputs[0]!.cells.filter((c) => c.method !== 'saliency'), { method: 'extra<id>', png: data.inputs[0]!.png }] }],
     });
     assert.equal(sparse.split('<span class="none">—</span>').length - 1, 1);
-    assert.ok(gridHead(sparse).includes('<code>extra&#60;id&#62;</code>'));
+    assert.deepEqual(methodsIn(rows(sparse)[0]!), ['grad-cam', 'grad-cam', 'saliency', 'occlusion', 'extra<id>']);
     assert.equal(imgTags(sparse).length, 1 + 4);
   });
 

@@ -69,7 +69,7 @@ export function centredScale(values: Float32Array, colormap: ColormapName): Colo
 export function formatTick(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(2).replace(/\.?0+e/, 'e');
+  if (a >= 1e4 || a < 1e-3) return v.toExponential(2).replace(/\.?0+e/, 'e').replace('e+', 'e');
   return String(Number(v.toPrecision(3)));
 }
 
