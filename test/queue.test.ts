@@ -20,6 +20,9 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { readNpy } from './helpers.ts';
 import { freePort, redisServerPath, startRedis } from './redis-server.ts';
+import type { Queue } from 'bullmq';
+import { openQueue } from '../src/queue/connection.ts';
+import { queueStatus, type QueueStatus } from '../src/queue/status.ts';
 
 const bin = fileURLToPath(new URL('../bin/convlens.js', import.meta.url));
 const model = fileURLToPath(new URL('../models/fashion-mnist/model.onnx', import.meta.url));
@@ -68,6 +71,7 @@ test('queue: 3 workers, one killed mid-job, equal the single-process run; nothin
   const redis = await startRedis(dir);
   const url = redis.url;
   const workers: ChildProcess[] = [];
+  let queue: Queue | undefined;
   try {
     const images = join(dir, 'images');
     mkdirSync(images);
@@ -101,13 +105,15 @@ test('queue: 3 workers, one killed mid-job, equal the single-process run; nothin
       });
       workers.push(child);
     }
-    const status = async () => JSON.parse((await convlens(['--json', 'queue', 'status', url])).stdout) as { jobs: Record<string, number>; inputs: Record<string, number>; unreadable: { path: string }[]; failures: unknown[] };
-    let s = await status();
-    for (let i = 0; s.jobs['completed']! + s.jobs['failed']! < 13; i++) {
-      assert.ok(i < 240, `the run did not finish: ${JSON.stringify(s.jobs)}\n${logs.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 500));
-      s = await status();
+    // Polled in this process (a CLI process per poll would compete with the workers); the CLI's status once at the end.
+    queue = await openQueue(url);
+    for (let i = 0; ; i++) {
+      const c = await queue.getJobCounts('completed', 'failed');
+      if (c['completed']! + c['failed']! >= 13) break;
+      assert.ok(i < 480, `the run did not finish: ${JSON.stringify(c)}\n${logs.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 250));
     }
+    const s = JSON.parse((await convlens(['--json', 'queue', 'status', url])).stdout) as QueueStatus;
     assert.ok(killedJob, 'worker 0 never started a job');
     assert.ok(!logs[0]!.includes(`done ${killedJob}`), 'the killed worker finished its job before the kill');
     // The killed worker's job was picked up again (stalled) and finished by another worker.
@@ -157,6 +163,56 @@ test('queue: 3 workers, one killed mid-job, equal the single-process run; nothin
     assert.ok(html.includes('img-49') && html.includes('zz-broken'), 'the report lists the inputs and the unreadable one');
   } finally {
     for (const w of workers) w.kill('SIGKILL');
+    await queue?.close();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('queue: a job that keeps failing lands in the failed set with its one-line reason; adding it again retries it', { skip: missing && 'redis-server is not installed (apt-get install redis-server; CI installs it)', timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convlens-queue-fail-'));
+  const redis = await startRedis(dir);
+  let worker: ChildProcess | undefined;
+  let queue: Queue | undefined;
+  try {
+    const copy = join(dir, 'model.onnx');
+    const bytes = readFileSync(model);
+    writeFileSync(copy, bytes);
+    const images = join(dir, 'images');
+    mkdirSync(images);
+    for (const f of readdirSync(samples).filter((f) => f.endsWith('.png')).slice(0, 3)) writeFileSync(join(images, f), readFileSync(join(samples, f)));
+    const args = ['queue', 'add', redis.url, copy, images, '-m', 'grad-cam', '--attempts', '2', '--out', join(dir, 'out')];
+    assert.equal(JSON.parse((await convlens(['--json', ...args])).stdout).added, 1);
+    // The model file changes after the run was queued: every attempt refuses it.
+    writeFileSync(copy, Buffer.concat([bytes, Buffer.from([0])]));
+    const down = await convlens(['worker', `redis://127.0.0.1:${await freePort()}`]);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^convlens: cannot reach Redis at .*\n$/);
+    worker = spawn(process.execPath, [bin, 'worker', redis.url, '--lock-duration', '2'], { stdio: 'ignore' });
+    queue = await openQueue(redis.url);
+    const until = async (done: (s: QueueStatus) => boolean) => {
+      for (let i = 0; ; i++) {
+        const s = await queueStatus(queue!);
+        if (done(s)) return s;
+        assert.ok(i < 240, `the queue did not get there: ${JSON.stringify(s)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    const failed = await until((s) => s.jobs['failed'] === 1);
+    assert.equal(failed.failures.length, 1);
+    assert.equal(failed.failures[0]!.attempts, 2);
+    assert.match(failed.failures[0]!.reason, /^model '.*model\.onnx' changed since the run was queued: queue the run again \(convlens queue add\)$/);
+    const text = await convlens(['queue', 'status', redis.url]);
+    assert.match(text.stdout, /\nfailed explain-\w+ after 2 attempt\(s\): model '.*' changed since the run was queued/);
+    // Fixed, and added again: the failed job is retried and completes.
+    writeFileSync(copy, bytes);
+    assert.deepEqual(JSON.parse((await convlens(['--json', ...args])).stdout), { jobs: 1, inputs: 3, added: 0, existing: 0, retried: 1 });
+    const done = await until((s) => s.jobs['completed'] === 1);
+    assert.equal(done.jobs['failed'], 0);
+    assert.ok(existsSync(join(dir, 'out', '01-trouser.grad-cam.png')));
+  } finally {
+    worker?.kill('SIGKILL');
+    await queue?.close();
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
