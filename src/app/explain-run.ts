@@ -57,7 +57,7 @@ export interface ExplainRunOptions {
 export interface ExplainSummary {
   report: string;
   files: string[];
-  inputs: { name: string; top: { class: number; label: string; probability: number }[] }[];
+  inputs: { name: string; top: { class: number; label: string; probability: number; score: number }[] }[];
   skipped: SkippedInput[];
   /** Inputs not explained again because of skipExisting. */
   existing: number;
@@ -223,7 +223,7 @@ export async function explainEntries(lens: Lens, todo: readonly InputEntry[], ru
       };
       writeAtomic(join(records, `${name}.json`), JSON.stringify(record), run.tempDir);
       into.records.push(record);
-      into.inputs.push({ name, top: result.top[i]!.map(({ class: c, label, probability }) => ({ class: c, label, probability })) });
+      into.inputs.push({ name, top: result.top[i]!.map(({ class: c, label, probability, score }) => ({ class: c, label, probability, score })) });
     }
     finished += n;
   }

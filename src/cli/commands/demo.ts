@@ -16,6 +16,7 @@ import { folderHelp } from '../out-path.ts';
 import { explainJson } from '../explain-json.ts';
 import { runExplain } from '../run-explain.ts';
 import { printJson, wantsJson } from '../output.ts';
+import { formatScore } from '../../targets/head.ts';
 
 export const bundledModelDir = fileURLToPath(new URL('../../../models/fashion-mnist/', import.meta.url));
 export const realDir = fileURLToPath(new URL('../../../models/real/', import.meta.url));
@@ -110,7 +111,7 @@ async function realDemo(flags: { out: string; method: string[]; models?: string 
   if (json) printJson({ emotion: explainJson(emotion, join(flags.out, 'emotion')), centernet: explainJson(detector, join(flags.out, 'centernet')) });
   else {
     for (const [what, s] of [['emotion CNN', emotion], ['CenterNet', detector]] as const) {
-      const top = s.inputs[0]?.top.slice(0, 3).map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`).join(', ');
+      const top = s.inputs[0]?.top.slice(0, 3).map(formatScore).join(', ');
       process.stdout.write(`${what}: ${top}; ${s.methods.length} methods; report: ${s.report}\n`);
     }
   }

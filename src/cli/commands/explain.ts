@@ -6,6 +6,7 @@ import type { ResizeMode } from '../../input/image-file.ts';
 import { withInputOptions } from '../input-options.ts';
 import { parseInteger, parseLayer, parseNumber } from '../args.ts';
 import { addTargetFlags, parseTargetFlag, type TargetFlags } from '../target-flags.ts';
+import { formatScore } from '../../targets/head.ts';
 import { addMethodFlags, methodFlagValues } from '../method-flags.ts';
 import { runExplain, type ExplainJob } from '../run-explain.ts';
 import { printJson, wantsJson } from '../output.ts';
@@ -98,7 +99,7 @@ export function registerExplain(program: Command): void {
       else {
         if (summary.existing) process.stdout.write(`${summary.existing} input(s) already explained in ${flags.out}: skipped\n`);
         for (const input of summary.inputs) {
-          process.stdout.write(`${input.name}: ${input.top.slice(0, 3).map((t) => `${t.label} ${(100 * t.probability).toFixed(1)}%`).join(', ')}\n`);
+          process.stdout.write(`${input.name}: ${input.top.slice(0, 3).map(formatScore).join(', ')}\n`);
         }
         process.stdout.write(`${summary.methods.map((m) => `${m.id} ${m.ms.toFixed(0)} ms`).join(', ')}\nreport: ${summary.report}\n`);
       }
