@@ -133,6 +133,18 @@ test('a region in input pixels weights each output cell by its part inside the b
   }
 });
 
+test('auto on an NHWC dense output explains each position\'s predicted class over the last axis', async () => {
+  await using ex = await Explainer.create(denseNhwc(false));
+  const x = image(4);
+  const [g] = await ex.explain(x, 'gradient');
+  // logits[c] at cell (i, j) = sum_k (c - k) x[2i, 2j, k] = c S - sum_k k x_k with S = sum_k x_k: class 4 where S > 0, else 0.
+  const best = (i: number, j: number) => ([0, 1, 2].reduce((s, k) => s + x.data[((2 * i) * 4 + 2 * j) * 3 + k]!, 0) > 0 ? 4 : 0);
+  const expected = new Array<number>(48).fill(0);
+  for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) for (let k = 0; k < 3; k++) expected[(k * 4 + 2 * i) * 4 + 2 * j] = best(i, j) - k;
+  assert.ok(new Set([0, 1, 2, 3].map((p) => best(Math.floor(p / 2), p % 2))).size === 2, 'both classes occur');
+  close(g!.raw, expected);
+});
+
 test('a detection target: the score column of a [N, K, 6] output, or on a dense head the detection\'s class over its box; batch equals loop', async () => {
   await using ex = await Explainer.create(denseNhwc(true));
   // boxes = B (zero weights): detection 1 is x 1..4, y 2..4, class 1; detection 0 is x 0..2, y 0..2, class 3.

@@ -8,7 +8,7 @@ import type { GradientEngine } from '../autodiff/engine.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import type { Tensor } from '../runtime/session.ts';
 import { checkOutput, findHead, type Head } from './head.ts';
-import { isDetections, needsRawOutput, resolveTargets, TargetError, type ResolvedTargets, type Target, type TargetContext } from './targets.ts';
+import { denseAxes, isDetections, needsRawOutput, resolveTargets, TargetError, type ResolvedTargets, type Target, type TargetContext } from './targets.ts';
 
 export interface PreparedTarget {
   head: Head;
@@ -23,7 +23,8 @@ export async function prepareTarget(engine: GradientEngine, s: Specialized, imag
   const context: TargetContext = { input };
   let scores: Tensor | undefined;
   const object = typeof target === 'object' && !Array.isArray(target) ? (target as Exclude<Target, 'auto' | number | string | readonly unknown[]>) : undefined;
-  if (object && ('topK' in object || 'similarTo' in object || ('detection' in object && isDetections(targetShape)))) {
+  const nhwcAuto = target === 'auto' && targetShape.length === 4 && denseAxes(targetShape, input).classAxis === 3;
+  if (nhwcAuto || (object && ('topK' in object || 'similarTo' in object || ('detection' in object && isDetections(targetShape))))) {
     scores = (await engine.run(images, { expose: [head.tensor] })).exposed[head.tensor]!;
   }
   if (object && 'similarTo' in object) {

@@ -275,6 +275,18 @@ export function resolveTargets(target: Target, images: number, targetShape: read
   if (target === 'auto') {
     // A single value per image (a regression head, a [N] output): the value itself.
     if (size(targetShape.slice(1)) === 1) return { imageIndex: all, classes: all.map(() => 0), weights: { data: new Float32Array(images).fill(1), dims: [images, ...targetShape.slice(1)] } };
+    // An NHWC dense output: each position's predicted class over the last axis (the graph's arg max runs over axis 1).
+    if (targetShape.length === 4 && denseAxes(targetShape, context.input).classAxis === 3) {
+      if (!scores) throw new TargetError('the predicted classes of an NHWC dense output need the model scores');
+      const k = targetShape[3]!;
+      const data = new Float32Array(scores.data.length);
+      for (let p = 0; p < data.length; p += k) {
+        let best = p;
+        for (let c = p + 1; c < p + k; c++) if (scores.data[c]! > scores.data[best]!) best = c;
+        data[best] = 1;
+      }
+      return { imageIndex: all, classes: none, weights: { data, dims: [images, ...targetShape.slice(1)] } };
+    }
     return { imageIndex: all, classes: none, weights: 'argmax' };
   }
   if (typeof target === 'string') throw new TargetError(`class '${target}' is a name: resolve it with the model's labels first (resolveClassNames), or give a class index`);
