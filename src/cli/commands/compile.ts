@@ -19,7 +19,7 @@ export function registerCompile(program: Command): void {
     .option('-l, --layer <name>', 'layer for grad-cam (tensor name, node name or index) (default: the last spatial layer)')
     .addOption(new Option('--batch <n>', 'batch size the graph takes').default(1).argParser(parseInteger('--batch', 1)))
     .addOption(sizeOption())
-    .requiredOption('-o, --out <file>', fileHelp('.onnx'))
+    .requiredOption('-o, --out <file>', `${fileHelp('.onnx')} (required)`)
     .action(async (modelPath: string, flags: { method: string; layer?: string; batch: number; size?: { height: number; width: number }; out: string }, command: Command) => {
       const path = outFile(flags.out, ['.onnx']);
       const shape = inputShape(modelPath, flags.size);

@@ -9,7 +9,7 @@ export function registerConvert(program: Command): void {
     .command('convert')
     .description('convert a TF.js model (model.json + weight shards, LayersModel or GraphModel) to an ONNX file; no Python needed')
     .argument('<model>', 'TF.js model.json (an .onnx file is re-saved as it is)')
-    .requiredOption('-o, --out <file>', fileHelp('.onnx'))
+    .requiredOption('-o, --out <file>', `${fileHelp('.onnx')} (required)`)
     .action((modelPath: string, flags: { out: string }, command: Command) => {
       const path = outFile(flags.out, ['.onnx']);
       const model = readModelFile(modelPath);

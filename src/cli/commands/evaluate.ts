@@ -88,11 +88,11 @@ export function registerEvaluate(program: Command): void {
     .addOption(new Option('--batch-size <n>', 'images per onnxruntime run').default(8).argParser(parseInteger('--batch-size', 1)))
     .addOption(new Option('--seed <n>', 'seed of random methods and metrics').default(0).argParser(parseInteger('--seed', 0)))
     .addOption(new Option('--step <n>', 'deletion/insertion: pixels per step (RISE; default the image width)').argParser(parseInteger('--step', 1)))
-    .addOption(new Option('--steps <n>', 'deletion/insertion: this many equal steps instead (Xplique uses 10)').argParser(parseInteger('--steps', 1)))
+    .addOption(new Option('--steps <n>', 'deletion/insertion: this many equal steps instead (Xplique uses 10) (default: steps of --step pixels)').argParser(parseInteger('--steps', 1)))
     .addOption(new Option('--score <kind>', 'deletion/insertion score (default probability, as RISE)').choices(['probability', 'logit']))
     .addOption(new Option('--randomization <order>', 'model randomization order').choices(['cascading', 'independent']).default('cascading'))
     .addOption(new Option('--randomize-layers <n>', 'randomize only the top n layers (default all)').argParser(parseInteger('--randomize-layers', 1)))
-    .addOption(new Option('--tolerance <px>', 'pointing game: hit within this many pixels (TorchRay uses 15 at image size)').argParser(parseNumber('--tolerance', 0)))
+    .addOption(new Option('--tolerance <px>', 'pointing game: hit within this many pixels (TorchRay uses 15 at image size) (default: 0, the maximum itself must lie in a box)').argParser(parseNumber('--tolerance', 0)))
     .action(async (modelPath: string, inputs: string[], flags: Flags, command: Command) => {
       const unknown = flags.metrics.filter((m) => !metricIds.includes(m));
       if (unknown.length) throw unknownValue('metric', unknown[0]!, metricIds);

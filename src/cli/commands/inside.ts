@@ -49,7 +49,7 @@ export function registerInside(program: Command): void {
     .command('graph')
     .description('the model as a diagram (conv/BN/activation runs collapsed into blocks)')
     .argument('<model>', 'ONNX model file')
-    .requiredOption('-o, --out <file>', fileHelp('.svg or .png'))
+    .requiredOption('-o, --out <file>', `${fileHelp('.svg or .png')} (required)`)
     .option('--expand', 'one box per ONNX node (default: conv/BN/activation runs collapsed into blocks)')
     .addOption(sizeOption())
     .action(async (modelPath: string, flags: { out: string; expand?: boolean; size?: { height: number; width: number } }, command: Command) => {

@@ -102,7 +102,7 @@ export function registerOptvis(program: Command): void {
     .description('DeepDream: amplify what a layer sees in a photo, over octaves')
     .argument('<model>', 'ONNX model file')
     .argument('<image>', 'a photo')
-    .requiredOption('-l, --layer <name>', 'the layer whose activations are amplified')
+    .requiredOption('-l, --layer <name>', 'the layer whose activations are amplified (required)')
     .addOption(new Option('--octaves <n>', 'scales (needs a model with free height and width for more than 1)').default(1).argParser(parseInteger('--octaves', 1)))
     .addOption(new Option('--steps <n>', 'steps per octave').default(20).argParser(parseInteger('--steps', 1)))
     .addOption(new Option('--lr <rate>', 'step size').default(1.5).argParser(parseNumber('--lr', 0)))
