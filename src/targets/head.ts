@@ -9,7 +9,7 @@
 import type { Specialized } from '../runtime/specialize.ts';
 import type { Tensor } from '../runtime/session.ts';
 import { closest } from '../closest.ts';
-import { denseAxes, TargetError, type TargetContext } from './targets.ts';
+import { denseAxes, softmaxRows, TargetError, type TargetContext } from './targets.ts';
 
 /** How the explained scores turn into what a user reads. */
 export type Activation = 'softmax' | 'sigmoid' | 'none';
@@ -57,19 +57,9 @@ export function findHead(s: Specialized, output?: string, raw = false): Head {
  * value (a regression head: the score is the prediction).
  */
 export function probabilities(scores: Tensor, activation: Activation): Float32Array {
-  const n = scores.dims[0]!;
-  const k = scores.data.length / n;
   if (activation === 'sigmoid') return scores.data.map((v) => 1 / (1 + Math.exp(-v)));
-  if (activation === 'none' && k === 1) return new Float32Array(scores.data.length).fill(NaN);
-  const out = new Float32Array(scores.data.length);
-  for (let i = 0; i < n; i++) {
-    const row = scores.data.subarray(i * k, (i + 1) * k);
-    const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
-    let sum = 0;
-    row.forEach((v, j) => (sum += out[i * k + j] = Math.exp(v - max)));
-    for (let j = 0; j < k; j++) out[i * k + j] = out[i * k + j]! / sum;
-  }
-  return out;
+  if (activation === 'none' && scores.data.length === scores.dims[0]) return new Float32Array(scores.data.length).fill(NaN);
+  return softmaxRows(scores);
 }
 
 /**

@@ -108,7 +108,7 @@ export function softmaxRows(scores: Tensor): Float32Array {
   const out = new Float32Array(scores.data.length);
   for (let i = 0; i < n; i++) {
     const row = scores.data.subarray(i * k, (i + 1) * k);
-    const max = Math.max(...row);
+    const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
     let sum = 0;
     row.forEach((v, j) => (sum += out[i * k + j] = Math.exp(v - max)));
     for (let j = 0; j < k; j++) out[i * k + j] = out[i * k + j]! / sum;
