@@ -135,6 +135,8 @@ test('the static explorer: every method, activations, structure graph, kernels',
   // machine) is left out to keep the test short; it runs the same code path as occlusion.
   const slow = ['rise'];
   const ids = (await page.$$eval('#methods input[type="checkbox"]', (boxes) => boxes.map((b) => (b as HTMLInputElement).value))).filter((id) => !slow.includes(id));
+  const workerStatus = () => page.evaluate(() => ((window as unknown as { __convlens: DebugHook }).__convlens.backend as unknown as { status(): Promise<Record<string, number>> }).status());
+  const before = await workerStatus();
   // All boxes in one go: each change starts a new run that aborts the one before it, so the
   // worker gets 30 requests of which only the last must run to the end.
   await page.$$eval('#methods input[type="checkbox"]:not(:checked)', (boxes, skipped) => {
@@ -149,6 +151,13 @@ test('the static explorer: every method, activations, structure graph, kernels',
   const errors = await page.$$eval('.result[data-state="error"]', (els) => els.map((e) => `${(e as HTMLElement).dataset['method']}: ${e.querySelector('.detail')?.textContent}`));
   assert.deepEqual(errors, []);
   const values = await pageResults();
+  const after = await workerStatus();
+  const delta = (k: string) => after[k]! - before[k]!;
+  t.diagnostic(`worker calls during the method runs: done ${delta('done')}, dropped ${delta('dropped')}, stopped ${delta('stopped')}`);
+  // Each replaced run had sent one explain: the worker skipped or stopped most of them, and
+  // ran about one explain per method for the last run.
+  assert.ok(delta('dropped') + delta('stopped') >= ids.length / 2, 'replaced requests were dropped or stopped in the worker');
+  assert.ok(delta('done') <= ids.length * 1.5, `the worker ran ${delta('done')} calls for ${ids.length} methods`);
   for (const id of ids) assert.ok(values[id]!.values.some((v) => v !== 0), `${id} gives a non-zero result`);
   t.diagnostic(ids.map((id) => `${id} ${values[id]!.ms.toFixed(0)} ms`).join(', '));
   await page.screenshot({ path: join(artifacts, 'site-2-all-methods.png'), fullPage: true });

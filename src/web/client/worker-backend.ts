@@ -12,6 +12,8 @@ import { abortError, type ExplorerBackend } from './backend.ts';
 export interface WorkerBackend extends ExplorerBackend {
   /** How onnxruntime-web runs (known after start()). */
   runtime: RuntimeInfo | undefined;
+  /** The worker's call counts (tests read them through window.__convlens). */
+  status(): Promise<WorkerOps['status']['value']>;
 }
 
 export function createWorkerBackend(): WorkerBackend {
@@ -81,6 +83,7 @@ export function createWorkerBackend(): WorkerBackend {
     explain: (req: ExplainRequest, signal) => call('explain', [req], signal),
     activations: (image, layer, limit, signal) => call('activations', [image, layer, limit], signal),
     graph: () => call('graph', []),
+    status: () => call('status', []),
     filtersUrl: async (layer) => {
       const png = await call('filters', [layer]);
       if (filtersUrl) URL.revokeObjectURL(filtersUrl);

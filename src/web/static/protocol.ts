@@ -49,6 +49,8 @@ export interface WorkerOps {
   activations: { args: [string, string, number]; value: ActivationsResponse };
   graph: { args: []; value: string };
   filters: { args: [string]; value: Uint8Array };
+  /** Calls answered, dropped before they started (a newer request replaced them), stopped while running. */
+  status: { args: []; value: { done: number; dropped: number; stopped: number } };
 }
 export type WorkerOp = keyof WorkerOps;
 

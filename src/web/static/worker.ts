@@ -29,9 +29,17 @@ async function loadOrt(init: WorkerInit): Promise<RuntimeInfo> {
   const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   const webgpu = init.ep === 'webgpu' || (init.ep === 'auto' && gpu !== undefined && (await gpu.requestAdapter().catch(() => null)) !== null);
   const executionProviders = webgpu ? ['webgpu', 'wasm'] : ['wasm'];
-  // Every session the library creates runs on the chosen execution providers.
+  // Every session the library creates runs on the chosen execution providers; a graph that
+  // WebGPU cannot take falls back to wasm.
   const InferenceSession = {
-    create: (model: Uint8Array, options: OrtWeb.InferenceSession.SessionOptions = {}) => ort.InferenceSession.create(model, { ...options, executionProviders }),
+    create: async (model: Uint8Array, options: OrtWeb.InferenceSession.SessionOptions = {}) => {
+      try {
+        return await ort.InferenceSession.create(model, { ...options, executionProviders });
+      } catch (e) {
+        if (!webgpu) throw e;
+        return ort.InferenceSession.create(model, { ...options, executionProviders: ['wasm'] });
+      }
+    },
   };
   setOrtBackend({ Tensor: ort.Tensor, InferenceSession } as unknown as OrtBackend);
   return { ep: webgpu ? 'webgpu' : 'wasm', threads, crossOriginIsolated: isolated };
@@ -71,7 +79,11 @@ const handlers: Handlers = {
   activations: (_signal, id, layer, limit) => workspace.activations(id, layer, limit),
   graph: () => workspace.graph(),
   filters: (_signal, layer) => workspace.filters(layer),
+  status: () => ({ ...counts }),
 };
+
+/** Calls answered, dropped before they started, and stopped while running (cancelled). */
+const counts = { done: 0, dropped: 0, stopped: 0 };
 
 const queue: { call: WorkerCall; abort: AbortController }[] = [];
 let busy = false;
@@ -85,12 +97,20 @@ async function drain(): Promise<void> {
   busy = true;
   while (queue.length > 0) {
     const { call, abort } = queue[0]!;
+    let started = false;
     try {
-      if (abort.signal.aborted) throw new CancelledError('the request was replaced by a newer one');
+      if (abort.signal.aborted) {
+        counts.dropped++;
+        throw new CancelledError('the request was replaced by a newer one');
+      }
+      started = true;
       const handler = handlers[call.op] as (signal: AbortSignal, ...args: unknown[]) => unknown;
-      reply({ id: call.id, ok: true, value: await handler(abort.signal, ...call.args) });
+      const value = await handler(abort.signal, ...call.args);
+      counts.done++;
+      reply({ id: call.id, ok: true, value });
     } catch (e) {
       const kind = e instanceof CancelledError ? 'cancelled' : e instanceof ConvlensError ? 'user' : 'internal';
+      if (kind === 'cancelled' && started) counts.stopped++;
       reply({ id: call.id, ok: false, error: { kind, message: (e as Error)?.message ?? String(e) } });
     }
     queue.shift();
