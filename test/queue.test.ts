@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { readNpy } from './helpers.ts';
@@ -169,11 +170,12 @@ test('queue: 3 workers, one killed mid-job, equal the single-process run; nothin
   }
 });
 
-test('queue: a job that keeps failing lands in the failed set with its one-line reason; adding it again retries it', { skip: missing && 'redis-server is not installed (apt-get install redis-server; CI installs it)', timeout: 120_000 }, async () => {
+test('queue: a job that keeps failing lands in the failed set with its one-line reason; adding it again retries it; inputs by URL', { skip: missing && 'redis-server is not installed (apt-get install redis-server; CI installs it)', timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'convlens-queue-fail-'));
   const redis = await startRedis(dir);
   let worker: ChildProcess | undefined;
   let queue: Queue | undefined;
+  let server: Server | undefined;
   try {
     const copy = join(dir, 'model.onnx');
     const bytes = readFileSync(model);
@@ -181,7 +183,14 @@ test('queue: a job that keeps failing lands in the failed set with its one-line 
     const images = join(dir, 'images');
     mkdirSync(images);
     for (const f of readdirSync(samples).filter((f) => f.endsWith('.png')).slice(0, 3)) writeFileSync(join(images, f), readFileSync(join(samples, f)));
-    const args = ['queue', 'add', redis.url, copy, images, '-m', 'grad-cam', '--attempts', '2', '--out', join(dir, 'out')];
+    // Two inputs by URL: one served, one missing (it fails alone).
+    server = createServer((req, res) => {
+      if (req.url === '/shop/bag.png') res.end(readFileSync(join(samples, '08-bag.png')));
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const args = ['queue', 'add', redis.url, copy, images, `${base}/shop/bag.png`, `${base}/shop/gone.png`, '-m', 'grad-cam', '--attempts', '2', '--out', join(dir, 'out')];
     assert.equal(JSON.parse((await convlens(['--json', ...args])).stdout).added, 1);
     // The model file changes after the run was queued: every attempt refuses it.
     writeFileSync(copy, Buffer.concat([bytes, Buffer.from([0])]));
@@ -206,12 +215,22 @@ test('queue: a job that keeps failing lands in the failed set with its one-line 
     assert.match(text.stdout, /\nfailed explain-\w+ after 2 attempt\(s\): model '.*' changed since the run was queued/);
     // Fixed, and added again: the failed job is retried and completes.
     writeFileSync(copy, bytes);
-    assert.deepEqual(JSON.parse((await convlens(['--json', ...args])).stdout), { jobs: 1, inputs: 3, added: 0, existing: 0, retried: 1 });
+    assert.deepEqual(JSON.parse((await convlens(['--json', ...args])).stdout), { jobs: 1, inputs: 5, added: 0, existing: 0, retried: 1 });
     const done = await until((s) => s.jobs['completed'] === 1);
     assert.equal(done.jobs['failed'], 0);
-    assert.ok(existsSync(join(dir, 'out', '01-trouser.grad-cam.png')));
+    assert.deepEqual(done.inputs, { total: 5, explained: 4, unreadable: 1, inFailedJobs: 0, toGo: 0 });
+    assert.deepEqual(done.unreadable, [{ path: `${base}/shop/gone.png`, reason: `${base}/shop/gone.png answered HTTP 404: check the URL` }]);
+    for (const stem of ['01-trouser', 'bag']) assert.ok(existsSync(join(dir, 'out', `${stem}.grad-cam.png`)), stem);
+    // The URL input's map equals the same image's from a file (same model, same pixels).
+    const local = await convlens(['explain', copy, join(samples, '08-bag.png'), '-m', 'grad-cam', '--raw', '--out', join(dir, 'local')]);
+    assert.equal(local.code, 0, local.stderr);
+    const queued = await convlens(['queue', 'add', redis.url, copy, `${base}/shop/bag.png`, '-m', 'grad-cam', '--raw', '--out', join(dir, 'by-url')]);
+    assert.equal(queued.code, 0, queued.stderr);
+    await until((s) => s.jobs['completed'] === 2);
+    assert.deepEqual(readNpy(join(dir, 'by-url', 'bag.grad-cam.npy')), readNpy(join(dir, 'local', '08-bag.grad-cam.npy')));
   } finally {
     worker?.kill('SIGKILL');
+    server?.close();
     await queue?.close();
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });

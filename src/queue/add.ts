@@ -1,5 +1,5 @@
 /**
- * `queue add`: discover the inputs, cut them into jobs with content-derived ids, and add the
+ * `queue add`: discover the inputs (files, folders, http(s) URLs), cut them into jobs with content-derived ids, and add the
  * jobs that the queue does not hold yet. Jobs already waiting, running or completed are left
  * alone (re-adding the same work is a no-op); a job that failed is retried.
  */
@@ -8,6 +8,7 @@ import { discoverInputs } from '../input/load-input.ts';
 import { getMethod, optionsFor } from '../methods/registry.ts';
 import { validateOptions } from '../methods/options.ts';
 import { fileHash, planJobs, type RunSettings } from './jobs.ts';
+import { isUrl, urlEntries } from './remote-inputs.ts';
 
 export interface AddOptions {
   batchSize: number;
@@ -31,7 +32,10 @@ export async function addRun(queue: Queue, model: string, inputs: readonly strin
     const method = getMethod(id);
     validateOptions(method.id, method.options, optionsFor(id, settings.options));
   }
-  const entries = await discoverInputs(inputs);
+  const urls = inputs.filter(isUrl);
+  const files = inputs.filter((i) => !isUrl(i));
+  const local = files.length || !urls.length ? await discoverInputs(files) : [];
+  const entries = [...local, ...urlEntries(urls, local.map((e) => e.name))];
   const run: RunSettings = { ...settings, modelHash: await fileHash(model), startedAt: new Date().toISOString() };
   const jobs = await planJobs(run, entries, options.batchSize);
   const summary: AddSummary = { jobs: jobs.length, inputs: entries.length, added: 0, existing: 0, retried: 0 };

@@ -15,6 +15,7 @@ import type { InputRecord } from '../app/explain-run.ts';
 import type { ReportData } from '../report/types.ts';
 import type { ResizeMode } from '../input/image-file.ts';
 import type { ColormapName } from '../viz/colormaps.ts';
+import { fetchInput, isUrl } from './remote-inputs.ts';
 
 /** The settings every job of one `queue add` shares. */
 export interface RunSettings {
@@ -68,12 +69,12 @@ export async function fileHash(path: string): Promise<string> {
   return sha256(await readFile(path));
 }
 
-/** An input's content hash; an unreadable file is queued all the same (the worker reports it). */
+/** An input's content hash (a file's or a URL's); an unreadable one is queued all the same (the worker reports it). */
 async function inputHash(path: string): Promise<string> {
   try {
-    return await fileHash(path);
+    return isUrl(path) ? sha256(await fetchInput(path)) : await fileHash(path);
   } catch (e) {
-    return sha256(`unreadable ${resolve(path)} ${(e as NodeJS.ErrnoException).code ?? ''}`);
+    return sha256(`unreadable ${isUrl(path) ? path : resolve(path)} ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 
@@ -92,7 +93,7 @@ export async function planJobs(settings: RunSettings, entries: readonly InputEnt
     const batch = entries.slice(first, first + batchSize);
     const hashes = await Promise.all(batch.map((e) => inputHash(e.path)));
     const id = jobId(settings, labelsHash, batch.map((e, i) => ({ name: e.name, hash: hashes[i]! })));
-    jobs.push({ id, data: { ...settings, entries: batch.map((e) => ({ ...e, path: resolve(e.path) })), firstOrder: first } });
+    jobs.push({ id, data: { ...settings, entries: batch.map((e) => ({ ...e, path: isUrl(e.path) ? e.path : resolve(e.path) })), firstOrder: first } });
   }
   return jobs;
 }

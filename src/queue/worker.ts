@@ -19,6 +19,7 @@ import { CancelledError } from '../methods/context.ts';
 import { connectionOf, defaultQueueName } from './connection.ts';
 import { fileHash, type JobData, type JobResult, type RunSettings } from './jobs.ts';
 import { QueueError } from './connection.ts';
+import { localize } from './remote-inputs.ts';
 
 export interface WorkerOptions {
   queueName?: string;
@@ -87,7 +88,10 @@ export function startWorker(url: string, options: WorkerOptions): RunningWorker 
     let last = 0;
     try {
       const t1 = performance.now();
-      const result = await explainEntries(lens, d.entries, {
+      const remote = await localize(d.entries, tempDir);
+      // Downloaded inputs are reported by their URL.
+      const given = new Map(remote.entries.map((e) => [e.path, d.entries.find((o) => o.name === e.name)!.path]));
+      const result = await explainEntries(lens, remote.entries, {
         ...runOptions(d, tempDir, stop.signal),
         onProgress: (fraction) => {
           const now = performance.now();
@@ -100,7 +104,7 @@ export function startWorker(url: string, options: WorkerOptions): RunningWorker 
       const outputs = (r: (typeof result.records)[number]) => [r.image.src, ...r.cells.flatMap((c) => (d.render.raw ? [c.src, c.src.replace(/\.png$/, '.npy')] : [c.src]))];
       return {
         inputs: result.records.map((record) => ({ record, outputs: outputs(record) })),
-        unreadable: result.skipped,
+        unreadable: [...remote.unreadable, ...result.skipped.map((u) => ({ ...u, path: given.get(u.path) ?? u.path }))],
         methods: d.methods.map((id) => ({ id, ms: result.ms.get(id) ?? 0 })),
         pipelineMs,
         ms: performance.now() - t0,

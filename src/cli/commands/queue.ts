@@ -30,7 +30,7 @@ export function registerQueue(program: Command): void {
     .description('add a run: one job per batch of inputs (ids from the model, input contents, methods and options: adding the same work again adds nothing)')
     .argument('<redis-url>', 'redis://HOST:PORT')
     .argument('<model>', 'ONNX model file, on storage every worker reads at the same path')
-    .argument('<inputs...>', 'image files, folders or .npy tensors, on storage every worker reads at the same path'))
+    .argument('<inputs...>', 'image files, folders or .npy tensors on storage every worker reads at the same path, or http(s) URLs (fetched once here for their content hash, then by the workers)'))
     .addOption(queueOption())
     .addOption(new Option('--attempts <n>', 'runs of a job (a crashed worker counts) before it lands in the failed set').default(3).argParser(parseInteger('--attempts', 1)))
     .option('--title <text>', 'report title')
