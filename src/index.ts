@@ -11,7 +11,8 @@ export { GradientEngine, type EngineRequest, type EngineResult } from './autodif
 export { ruleSetNames, type RuleSetName } from './autodiff/rulesets.ts';
 export { check, methodFamilies, type CheckReport } from './inspect/doctor.ts';
 export { spatialLayers, convLayers, resolveLayers, type LayerInfo, type LayerRef } from './targets/layers.ts';
-export { resolveTargets, argmaxClasses, topClasses, type Target, type ResolvedTargets } from './targets/targets.ts';
+export { resolveTargets, resolveClassNames, argmaxClasses, topClasses, cosineWeights, type Target, type ClassRef, type Region, type ResolvedTargets } from './targets/targets.ts';
+export { findHead, probabilities, type Head, type Activation } from './targets/head.ts';
 export { Explainer } from './methods/explainer.ts';
 export { methods, methodIds, getMethod } from './methods/registry.ts';
 export type { Explanation, Method, MethodInfo, CommonOptions, OutputKind } from './methods/types.ts';
