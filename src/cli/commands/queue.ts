@@ -33,7 +33,7 @@ export function registerQueue(program: Command): void {
     .argument('<inputs...>', 'image files, folders or .npy tensors on storage every worker reads at the same path, or http(s) URLs (fetched once here for their content hash, then by the workers)'))
     .addOption(queueOption())
     .addOption(new Option('--attempts <n>', 'runs of a job (a crashed worker counts) before it lands in the failed set').default(3).argParser(parseInteger('--attempts', 1)))
-    .option('--title <text>', 'report title')
+    .option('--title <text>', "report title (default: 'convlens: ' and the model's name)")
     .action(async (url: string, model: string, inputs: string[], flags: AddFlags, command: Command) => {
       if (!existsSync(model)) throw new UsageError(`model file '${model}' does not exist: give the path of an .onnx file`);
       if (flags.labels && !existsSync(flags.labels)) throw new UsageError(`labels file '${flags.labels}' does not exist`);
@@ -85,7 +85,7 @@ export function registerQueue(program: Command): void {
     .description("the HTML report of a run from its finished jobs' results (nothing is recomputed)")
     .argument('<redis-url>', 'redis://HOST:PORT')
     .addOption(queueOption())
-    .requiredOption('-o, --out <dir>', 'the output folder the run was added with')
+    .requiredOption('-o, --out <dir>', 'the output folder the run was added with (required)')
     .action(async (url: string, flags: { queue: string; out: string }, command: Command) => {
       const q = await openQueue(url, flags.queue);
       try {
