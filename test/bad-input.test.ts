@@ -180,7 +180,7 @@ const cliCases: [string, string[], RegExp][] = [
   ['folder without images', input('no-images'), /has no image files/],
   // arguments
   ['--alpha 2', input('ok.png', '--alpha', '2'), /--alpha '2' is not a number in \[0, 1\]/],
-  ['--colormap foo', input('ok.png', '--colormap', 'foo'), /argument 'foo' is invalid/],
+  ['--colormap foo', input('ok.png', '--colormap', 'foo'), /--colormap 'foo' is not valid \(choices: jet, /],
   ['unknown option', input('ok.png', '--bogus'), /unknown option '--bogus'/],
   ['--batch-size 0', input('ok.png', '--batch-size', '0'), /--batch-size '0' is not an integer >= 1/],
   ['--target foo', input('ok.png', '--target', 'foo'), /class 'foo'/],
