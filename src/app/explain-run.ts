@@ -201,7 +201,7 @@ export async function explainEntries(lens: Lens, todo: readonly InputEntry[], ru
           src: file,
           width: image.width,
           height: image.height,
-          scale: explanationScale(r, run.colormap),
+          scale: explanationScale(r, run.colormap, getMethod(id).signed === true),
           ...(raw ? { raw } : {}),
           ...(r.layer !== undefined ? { layer: r.layer } : {}),
           ...(r.class !== undefined ? { class: r.class, label: lens.labelOf(r.class) } : {}),
@@ -296,7 +296,7 @@ export function writeReportPages(out: string, refs: readonly RecordRef[], meta: 
   const pageFile = (p: number) => (p === 1 ? 'index.html' : `page-${p}.html`);
   const methods: ReportData['methods'] = meta.methods.map(({ id, ms }) => {
     const m = getMethod(id);
-    return { id, paper: m.paper, summary: m.summary, ms, family: m.family, output: m.output, relu: m.relu };
+    return { id, paper: m.paper, summary: m.summary, ms, family: m.family, output: m.output, relu: m.relu, ...(m.signed ? { signed: true } : {}) };
   });
   for (let p = 1; p <= count; p++) {
     // A one-page report embeds its images (one file to share); longer ones link them.

@@ -35,10 +35,13 @@ const special: Record<string, (low: string, high: string) => string> = {
  * The legend text of a method; `colormap` is the one its pictures were drawn with
  * ('channels' for attribution images).
  */
-export function colourMeaning(method: Pick<ReportMethod, 'id' | 'output' | 'relu'>, colormap: string): string {
+export function colourMeaning(method: Pick<ReportMethod, 'id' | 'output' | 'relu' | 'signed'>, colormap: string): string {
   const [low, high] = colourEnds(colormap);
   const own = special[method.id];
   if (own) return own(low, high);
+  if (method.output === 'image' && method.signed) {
+    return `Signed attribution, summed over the input channels: ${high} = for the class, ${low} = against it, the neutral middle = 0 (the bar is symmetric: -max|value| to +max|value|).`;
+  }
   if (method.output === 'image' || colormap === 'channels') {
     return 'Attribution image (input channel c as colour c, grey for one): black = the most negative value, white = the most positive; the bar marks 0: brighter = raises the score, darker = lowers it.';
   }

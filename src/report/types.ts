@@ -44,6 +44,8 @@ export interface ReportMethod {
   output?: 'image' | 'map';
   /** The map went through a ReLU (only positive evidence). */
   relu?: boolean;
+  /** A signed attribution image, drawn summed over channels on a diverging colormap centred at 0. */
+  signed?: boolean;
   /** Wall time for all inputs, milliseconds. */
   ms: number;
 }

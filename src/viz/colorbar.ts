@@ -7,6 +7,7 @@
 import { colormapTable, type ColormapName } from './colormaps.ts';
 import { createRgbImage, type RgbImage } from './image.ts';
 import { resizeBilinear } from './resize.ts';
+import { channelSum } from './render.ts';
 
 /**
  * The colours of a picture and the values they stand for. 'channels': an attribution
@@ -45,12 +46,14 @@ export interface Rendered {
 }
 
 /**
- * The scale of an explanation as convlens renders it: a heat map is
- * minMaxNormalize(bilinear(raw -> [H, W])) through `colormap`, so its ends are the
+ * The scale of an explanation as convlens renders it (viz renderAttribution): a heat map
+ * is minMaxNormalize(bilinear(raw -> [H, W])) through `colormap`, so its ends are the
  * range of the upsampled raw map (within the raw range, equal to it without
- * upsampling); an attribution image is min-max scaled over all channels.
+ * upsampling); a signed attribution image is its sum over channels on coolwarm, centred
+ * at 0 (ends -max|sum| and +max|sum|); any other image is min-max scaled over all channels.
  */
-export function explanationScale(e: Rendered, colormap: ColormapName): ColorScale {
+export function explanationScale(e: Rendered, colormap: ColormapName, signed = false): ColorScale {
+  if (e.kind === 'image' && signed) return centredScale(channelSum(e.values, e.dims[1]! * e.dims[2]!), 'coolwarm');
   if (e.kind === 'image') return { colormap: 'channels', ...valueRange(e.values) };
   const [h, w] = e.rawDims as [number, number];
   const [H, W] = e.dims as [number, number];
