@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { colorbarStrip, colorbarTicks, cssGradient, explanationScale, formatTick, valueRange } from '../src/viz/colorbar.ts';
 import { colormapTable } from '../src/viz/colormaps.ts';
 import { resizeBilinear } from '../src/viz/resize.ts';
-import { gradientImage } from '../src/viz/render.ts';
+import { gradientImage, signedImage } from '../src/viz/render.ts';
 import { Lens } from '../src/app/lens.ts';
 import { explainRun } from '../src/app/explain-run.ts';
 import { loadInputs } from '../src/input/load-input.ts';
@@ -75,6 +75,21 @@ test("a map's scale is what its colours stand for: min + v * (max - min) gives b
   const hi = at(scale.max);
   assert.equal(picture.data[3 * (lo % plane) + Math.floor(lo / plane)], 0);
   assert.equal(picture.data[3 * (hi % plane) + Math.floor(hi / plane)], 255);
+  // A signed attribution image: the channel sum on coolwarm, 0 in the middle; the pixel with
+  // the largest |sum| takes an end colour of the table, the sign choosing which.
+  const [x] = await lens.explain(loaded.tensor, 'input-x-gradient');
+  const signed = explanationScale(x!, 'jet', true);
+  assert.equal(signed.colormap, 'coolwarm');
+  assert.equal(signed.min, -signed.max);
+  const sums = new Float64Array(plane);
+  x!.values.forEach((v, i) => (sums[i % plane] += v));
+  let k = 0;
+  sums.forEach((v, i) => (k = Math.abs(v) > Math.abs(sums[k]!) ? i : k));
+  assert.ok(Math.abs(Math.abs(sums[k]!) - signed.max) <= 1e-5 * signed.max);
+  const drawn = signedImage(x!.values, x!.dims[2]!, x!.dims[1]!);
+  const table = colormapTable('coolwarm');
+  const end = sums[k]! > 0 ? 255 : 0;
+  assert.deepEqual([...drawn.data.subarray(3 * k, 3 * k + 3)], [...table.subarray(3 * end, 3 * end + 3)]);
 });
 
 test('explain run: every map in the report carries a colorbar with its range; saliency\'s equals the raw extent of a separate run', async () => {
@@ -86,7 +101,7 @@ test('explain run: every map in the report carries a colorbar with its range; sa
     copyFileSync(fixture('images/chelsea.jpg'), join(images, 'chelsea.jpg'));
     const spec = { preset: 'unit', resize: 'stretch' as const };
     await using lens = await Lens.open(zoo['tiny-vgg']!.build(), spec);
-    const methods = ['grad-cam', 'saliency', 'guided-backprop', 'occlusion-probability'];
+    const methods = ['grad-cam', 'saliency', 'guided-backprop', 'input-x-gradient', 'occlusion-probability'];
     const out = join(dir, 'out');
     const summary = await explainRun(lens, [images], { methods, out, raw: false, colormap: 'viridis', alpha: 0.5, options: { batchSize: 2 } });
     const html = readFileSync(summary.report, 'utf8');
@@ -97,7 +112,8 @@ test('explain run: every map in the report carries a colorbar with its range; sa
       assert.ok(m, `a map without a colorbar: ${c.slice(0, 120)}`);
       return { method: m[1]!, min: Number(m[2]), max: Number(m[3]), colormap: m[4]! };
     });
-    for (const b of bars) assert.equal(b.colormap, b.method === 'guided-backprop' ? 'channels' : 'viridis');
+    for (const b of bars) assert.equal(b.colormap, b.method === 'guided-backprop' ? 'channels' : b.method === 'input-x-gradient' ? 'coolwarm' : 'viridis');
+    for (const b of bars.filter((x) => x.method === 'input-x-gradient')) assert.ok(b.min === -b.max && b.max > 0);
     const loaded = await loadInputs([join(images, 'chelsea.jpg'), join(images, 'coffee.jpg')], [1, 3, 32, 32], spec);
     await using separate = await Lens.open(zoo['tiny-vgg']!.build(), spec);
     const saliency = await separate.explain(loaded.tensor, 'saliency');
