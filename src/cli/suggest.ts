@@ -4,7 +4,7 @@
  * name the likely intended value (closest() of the option schemas) and the valid ones.
  */
 import type { Command } from 'commander';
-import { closest } from '../methods/options.ts';
+import { closest } from '../closest.ts';
 import { methodIds } from '../methods/registry.ts';
 import { parseList, UsageError } from './args.ts';
 
