@@ -91,9 +91,13 @@ test('queue: 3 workers, one killed mid-job, equal the single-process run; nothin
     const add = JSON.parse((await convlens(['--json', 'queue', 'add', url, model, images, ...work, '--out', out])).stdout) as Record<string, number>;
     assert.deepEqual(add, { jobs: 13, inputs: 51, added: 13, existing: 0, retried: 0 });
 
-    // Three workers; the first is killed as soon as it starts its first job.
+    // Three workers. The first starts alone and is killed as soon as it starts its first job
+    // (so it surely holds one); then two more run the rest, the killed job once its lock expires.
     const logs: string[] = ['', '', ''];
     let killedJob: string | undefined;
+    let killed!: () => void;
+    let died!: (e: Error) => void;
+    const firstKilled = new Promise<void>((resolve, reject) => ((killed = resolve), (died = reject)));
     for (let w = 0; w < 3; w++) {
       const child = spawn(process.execPath, [bin, 'worker', url, '--lock-duration', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
       child.stderr!.on('data', (d: Buffer) => {
@@ -102,9 +106,14 @@ test('queue: 3 workers, one killed mid-job, equal the single-process run; nothin
         if (w === 0 && running && !killedJob) {
           killedJob = running[1];
           child.kill('SIGKILL');
+          killed();
         }
       });
       workers.push(child);
+      if (w === 0) {
+        child.on('exit', () => killedJob || died(new Error(`worker 0 exited before taking a job:\n${logs[0]}`)));
+        await firstKilled;
+      }
     }
     // Polled in this process (a CLI process per poll would compete with the workers); the CLI's status once at the end.
     queue = await openQueue(url);
