@@ -82,7 +82,7 @@ test("a map's scale is what its colours stand for: min + v * (max - min) gives b
   assert.equal(signed.colormap, 'coolwarm');
   assert.equal(signed.min, -signed.max);
   const sums = new Float64Array(plane);
-  x!.values.forEach((v, i) => (sums[i % plane] += v));
+  x!.values.forEach((v, i) => (sums[i % plane] = sums[i % plane]! + v));
   let k = 0;
   sums.forEach((v, i) => (k = Math.abs(v) > Math.abs(sums[k]!) ? i : k));
   assert.ok(Math.abs(Math.abs(sums[k]!) - signed.max) <= 1e-5 * signed.max);
