@@ -32,12 +32,12 @@ export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model
     model = decodeModelProto(bytes);
   } catch (e) {
     throw new ModelError(
-      `${source} is not a readable ONNX file (${(e as Error).message}); it may be truncated or not ONNX: export it again with torch.onnx.export, tf2onnx or convlens' TF.js importer`,
+      `${source} is not a readable ONNX file (${(e as Error).message}); it may be truncated or not ONNX: export it again with torch.onnx.export or tf2onnx (a TF.js model: convlens convert model.json -o model.onnx)`,
     );
   }
   const graph = model.graph;
   if (!graph || !graph.node || graph.node.length === 0 || !model.opsetImport || model.opsetImport.length === 0) {
-    throw new ModelError(`${source} is not an ONNX model (no graph or no opset): export it again with torch.onnx.export, tf2onnx or convlens' TF.js importer`);
+    throw new ModelError(`${source} is not an ONNX model (no graph or no opset): export it again with torch.onnx.export or tf2onnx (a TF.js model: convlens convert model.json -o model.onnx)`);
   }
   const opset = defaultOpset(model);
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
