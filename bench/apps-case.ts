@@ -84,7 +84,13 @@ result['demo wall s'] = demo.ms / 1000;
 async function serverGradCam(bytes: Uint8Array, name: string, imageFile: string): Promise<number[]> {
   const served = await startServer({ model: { bytes, settings: { name } }, port: 0, log: () => {} });
   try {
-    const post = (path: string, body: BodyInit) => fetch(new URL(path, served.url), { method: 'POST', body }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    // The server takes JSON only with its content type (and images as raw bytes); a failed request must not be timed as a result.
+    const post = async (path: string, body: BodyInit) => {
+      const r = await fetch(new URL(path, served.url), { method: 'POST', body, ...(typeof body === 'string' ? { headers: { 'content-type': 'application/json' } } : {}) });
+      const json = (await r.json()) as Record<string, unknown>;
+      if (!r.ok) throw new Error(`${path}: ${r.status} ${String(json['error'])}`);
+      return json;
+    };
     const { id } = (await post('/api/images?name=x', new Uint8Array(readFileSync(imageFile)))) as { id: string };
     const times: number[] = [];
     for (const target of [0, 1, 2, 3]) {

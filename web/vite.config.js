@@ -2,18 +2,12 @@
 // Mode 'site' (`convlens site`, `npm run build:site`) builds the static explorer: the same
 // page with its workspace in a Web Worker (src/web/static/worker.ts) on onnxruntime-web,
 // which the worker loads at run time from the site's ort/ folder (copied by `convlens site`).
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-
-const cropPlan = fileURLToPath(new URL('../src/input/crop-plan.ts', import.meta.url));
 
 export default defineConfig(({ mode }) => ({
   root: import.meta.dirname,
   base: './',
   define: { __CONVLENS_STATIC__: JSON.stringify(mode === 'site') },
-  // The worker only needs image-file.ts's pure resize modes (imported by src/app/model-defaults.ts),
-  // not its sharp loader: take them from crop-plan.ts.
-  resolve: mode === 'site' ? { alias: [{ find: /^\.\.\/input\/image-file\.ts$/, replacement: cropPlan }] } : {},
   worker: { format: 'es' },
   build: { outDir: mode === 'site' ? 'dist-site' : 'dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 1000 },
 }));

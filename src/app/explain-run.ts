@@ -50,6 +50,8 @@ export interface ExplainRunOptions {
   startedAt?: string;
   /** Folder for temporary files before their rename into `out` (same filesystem; default: beside each file). */
   tempDir?: string;
+  /** Called for each result that carries a warning (e.g. a blank map and why). */
+  onWarning?: (text: string) => void;
   /** Called as work advances: fraction of the whole run done, and what is running. */
   onProgress?: (fraction: number, text: string) => void;
 }
@@ -75,7 +77,7 @@ export interface InputRecord {
   image: { src: string; width: number; height: number };
   predictions: ClassScore[];
   /** `scale`: what the picture's colours stand for (a colorbar); `raw`: the .npy values file, when written. */
-  cells: { method: string; layer?: string; class?: number; label?: string; src: string; width: number; height: number; scale?: ColorScale; raw?: string }[];
+  cells: { method: string; layer?: string; class?: number; label?: string; src: string; width: number; height: number; scale?: ColorScale; raw?: string; warnings?: string[] }[];
 }
 
 /** Render one result as the explorer does: maps over the input image, attribution images on their own (signed ones centered at 0). */
@@ -205,7 +207,9 @@ export async function explainEntries(lens: Lens, todo: readonly InputEntry[], ru
           ...(raw ? { raw } : {}),
           ...(r.layer !== undefined ? { layer: r.layer } : {}),
           ...(r.class !== undefined ? { class: r.class, label: lens.labelOf(r.class) } : {}),
+          ...(r.warnings?.length ? { warnings: r.warnings } : {}),
         });
+        for (const w of r.warnings ?? []) run.onWarning?.(`${stem} ${id}${r.layer !== undefined ? ` (${r.layer})` : ''}: ${w}`);
       }
     }
     mkdirSync(records, { recursive: true });

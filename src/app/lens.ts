@@ -15,7 +15,7 @@ import type { SessionOptions, Tensor } from '../runtime/session.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import { Explainer } from '../methods/explainer.ts';
 import type { CompiledStore } from '../autodiff/engine.ts';
-import { optionsFor } from '../methods/registry.ts';
+import { getMethod, optionsFor } from '../methods/registry.ts';
 import type { RunHooks } from '../methods/context.ts';
 import type { CommonOptions, Explanation } from '../methods/types.ts';
 import { needsRawOutput, resolveClassNames, topClasses } from '../targets/targets.ts';
@@ -147,7 +147,9 @@ export class Lens {
 
   async explain(images: Tensor, methodId: string, options: CommonOptions & Record<string, unknown> = {}, hooks: RunHooks = {}): Promise<Explanation[]> {
     const target = options.target === undefined ? {} : { target: resolveClassNames(options.target, this.spec.labels) };
-    return this.explainer.explain(images, methodId, { ...options, ...target }, hooks);
+    // LRP's z^B rule bounds the input by the images' own preprocessing unless told otherwise.
+    const box = options['box'] === undefined && typeof this.spec.preset === 'string' && getMethod(methodId).options.some((o) => o.name === 'box') ? { box: this.spec.preset } : {};
+    return this.explainer.explain(images, methodId, { ...options, ...target, ...box }, hooks);
   }
 
   /**

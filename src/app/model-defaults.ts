@@ -7,7 +7,7 @@
 import { ConvlensError } from '../errors.ts';
 import type { ModelProto } from '../model/onnx-proto.ts';
 import { isPresetName, presetNames, type PresetName } from '../input/presets.ts';
-import { resizeModes, type ResizeMode } from '../input/image-file.ts';
+import { resizeModes, type ResizeMode } from '../input/crop-plan.ts';
 
 export interface ModelDefaults {
   name?: string;

@@ -25,6 +25,12 @@ export class Progress {
     process.stderr.write(`${line}\n`);
   }
 
+  /** A message line above the progress line (which is redrawn after it). */
+  message(text: string): void {
+    if (this.tty && this.last) process.stderr.write(`\r\x1b[2K${text}\n${this.last}`);
+    else process.stderr.write(`${text}\n`);
+  }
+
   private eta(fraction: number): string {
     const elapsed = (performance.now() - this.start) / 1000;
     if (fraction <= 0 || elapsed < 1) return '';

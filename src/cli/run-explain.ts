@@ -52,6 +52,7 @@ export async function runExplain(job: ExplainJob): Promise<ExplainSummary> {
       options: job.targetFlags ? { ...job.options, ...(await resolveTargetFlags(lens, job.targetFlags)) } : job.options,
       signal: abort.signal,
       onProgress: (fraction, text) => progress.update(text, fraction),
+      onWarning: (text) => progress.message(`convlens: warning: ${text}`),
       ...(job.title ? { title: job.title } : {}),
       ...(job.skipExisting ? { skipExisting: true } : {}),
       ...(job.strict ? { strict: true } : {}),

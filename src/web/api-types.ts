@@ -18,6 +18,8 @@ export interface MethodEntry {
   needsGradients: boolean;
   paper: string;
   summary: string;
+  /** Its attribution images are signed: drawn summed over channels on a diverging colormap centered at 0. */
+  signed: boolean;
   defaults: Record<string, unknown>;
   /** The method's option schema: the explorer renders its controls from it. */
   options: OptionSchema;
@@ -111,6 +113,8 @@ export interface ExplainResponse {
   /** Server compute time of the explanation (0 when served from the cache). */
   ms: number;
   cached: boolean;
+  /** What the user should know about this result (e.g. a blank map and why). */
+  warnings: string[];
 }
 
 export interface ActivationChannel {

@@ -12,6 +12,7 @@ export function methodEntries(): MethodEntry[] {
     needsGradients: m.needsGradients,
     paper: m.paper,
     summary: m.summary,
+    signed: m.signed === true,
     defaults: defaultsOf(m.options),
     options: m.options,
   }));

@@ -26,6 +26,7 @@ import { colormapNames, type ColormapName } from '../viz/colormaps.ts';
 import type { MethodEntry, SampleEntry, StatusResponse } from './api-types.ts';
 import { JobQueue, QueueAbortError } from './queue.ts';
 import { CancelledError } from '../methods/context.ts';
+import { methodEntries } from './method-entries.ts';
 import { NotFoundError, type ModelSettings } from './workspace.ts';
 import { defaultTimeBudgetMs, IsolatedWorkspace, TimeBudgetError, WorkerCrashError } from './isolated-workspace.ts';
 
@@ -292,17 +293,7 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
     samples.set(name, { name, id: entry.id });
   }
 
-  const methodList: MethodEntry[] = methods.map((m) => ({
-    id: m.id,
-    family: m.family,
-    output: m.output,
-    usesLayers: m.usesLayers,
-    needsGradients: m.needsGradients,
-    paper: m.paper,
-    summary: m.summary,
-    defaults: defaultsOf(m.options),
-    options: m.options,
-  }));
+  const methodList: MethodEntry[] = methodEntries();
 
   /**
    * Run heavy work through the queue; dropped when the client disconnects while it waits,

@@ -245,7 +245,7 @@ export class WorkspaceCore {
       if (this.explanations.size > MAX_CACHED_EXPLANATIONS) this.explanations.delete(this.explanations.keys().next().value!);
     }
     const { e, ms } = entry;
-    const rendered = renderResult(e.kind, e.values, e.dims, prepared.image, req.colormap, req.alpha);
+    const rendered = renderResult(e.kind, e.values, e.dims, prepared.image, req.colormap, req.alpha, getMethod(e.method).signed === true);
     return {
       method: e.method,
       kind: e.kind,
@@ -257,6 +257,7 @@ export class WorkspaceCore {
       layer: e.layer ?? null,
       ms: cached ? 0 : ms,
       cached,
+      warnings: e.warnings ?? [],
     };
   }
 

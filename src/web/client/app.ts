@@ -326,11 +326,15 @@ function paint(method: string): void {
   const r = state.results.get(method);
   const el = document.querySelector<HTMLElement>(`.result[data-method="${method}"]`);
   if (!r || !el || !state.image) return;
-  drawRgb(el.querySelector('canvas')!, renderResult(r.response.kind, r.values, r.response.dims, state.image.rgb, state.colormap, state.alpha));
+  const signed = state.methods.find((m) => m.id === method)?.signed ?? false;
+  drawRgb(el.querySelector('canvas')!, renderResult(r.response.kind, r.values, r.response.dims, state.image.rgb, state.colormap, state.alpha, signed));
   el.dataset['state'] = 'done';
   const target = r.response.class === null ? '' : r.response.label && r.response.label !== `class ${r.response.class}` ? `class ${r.response.class}: ${r.response.label}` : `class ${r.response.class}`;
   const layer = r.response.layer ? ` · ${r.response.layer}` : '';
-  el.querySelector('.detail')!.textContent = `${target}${layer} · ${r.response.cached ? 'cached' : `${Math.round(r.response.ms)} ms`}`;
+  const warning = r.response.warnings.length ? ` · warning: ${r.response.warnings.join('; ')}` : '';
+  el.querySelector('.detail')!.textContent = `${target}${layer} · ${r.response.cached ? 'cached' : `${Math.round(r.response.ms)} ms`}${warning}`;
+  if (warning) el.dataset['warning'] = 'true';
+  else delete el.dataset['warning'];
 }
 
 async function explainAll(): Promise<void> {
