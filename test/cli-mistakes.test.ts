@@ -81,6 +81,7 @@ const mistakes: [string, string[] | (() => Promise<string[]>), RegExp][] = [
   ['graph -o .txt', ['graph', model, '-o', at('graph.txt')], /-o '.*graph\.txt' does not end in \.svg or \.png: name the file e\.g\. -o graph\.svg/],
   ['convert -o .txt', ['convert', model, '-o', at('model.txt')], /does not end in \.onnx/],
   ['maximize -o a folder', ['maximize', model, '--class', '1', '-o', at('a-folder')], /is a folder, but this command writes one file/],
+  ['a file that is not ONNX', ['layers', at('a-file')], /not a readable ONNX file.*convlens convert model\.json -o model\.onnx/],
   // serve on a port that is taken
   ['serve on a taken port', async () => ['serve', '--port', String(await takenPort())], /is in use: stop the other server or choose another port \(--port N/],
 ];
