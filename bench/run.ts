@@ -1,11 +1,11 @@
 /**
  * `npm run bench`: runs every benchmark case in its own process (so peak memory is per
- * case) and rewrites BENCHMARKS.md. Ratios are against the forward pass measured in the
+ * case) and rewrites their sections of BENCHMARKS.md (other sections are kept). Ratios are against the forward pass measured in the
  * same process run; absolute times on these shared 2-core machines are noisy.
  * `npm run bench -- resnet50` runs the cases of one model only.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fmt } from './timing.ts';
 
@@ -100,8 +100,28 @@ if (apps) {
 }
 if (pipeline) lines.push(...pipelineSection(pipeline));
 if (queueResult) lines.push(...queueSection(queueResult));
-writeFileSync('BENCHMARKS.md', lines.join('\n'));
+const merged = mergeSections(existsSync('BENCHMARKS.md') ? readFileSync('BENCHMARKS.md', 'utf8') : '', lines.join('\n'), !only);
+writeFileSync('BENCHMARKS.md', merged);
 process.stdout.write(lines.join('\n'));
+
+/**
+ * The new sections replace those of the same heading in the old file; the other sections
+ * (cases not run this time, hand-written ones such as the profile and the browser bench)
+ * are kept in place. The header (command, date) is the new one after a full run.
+ */
+function mergeSections(old: string, fresh: string, fullRun: boolean): string {
+  const split = (text: string) => {
+    const parts = text.split(/^(?=## )/m);
+    const header = parts[0]!.startsWith('## ') ? '' : parts.shift()!;
+    return { header, sections: parts.map((body) => ({ heading: body.split('\n')[0]!, body: body.endsWith('\n') ? body : `${body}\n` })) };
+  };
+  const before = split(old);
+  const after = split(fresh);
+  const byHeading = new Map(after.sections.map((x) => [x.heading, x.body]));
+  const out = before.sections.map((x) => byHeading.get(x.heading) ?? x.body);
+  for (const x of after.sections) if (!before.sections.some((y) => y.heading === x.heading)) out.push(x.body);
+  return [fullRun || !before.header ? after.header : before.header, ...out].join('');
+}
 
 /** The whole-process section (bench/pipeline-case.ts). */
 function pipelineSection(p: Record<string, number>): string[] {
