@@ -9,6 +9,7 @@ import { inputShape } from './inspect.ts';
 import { sizeOption } from '../input-options.ts';
 import { fileHelp, outFile } from '../out-path.ts';
 import { printJson, wantsJson } from '../output.ts';
+import { writeTritonRepository } from '../../export/triton.ts';
 
 export function registerCompile(program: Command): void {
   program
@@ -20,13 +21,15 @@ export function registerCompile(program: Command): void {
     .addOption(new Option('--batch <n>', 'batch size the graph takes').default(1).argParser(parseInteger('--batch', 1)))
     .addOption(sizeOption())
     .requiredOption('-o, --out <file>', `${fileHelp('.onnx')} (required)`)
-    .action(async (modelPath: string, flags: { method: string; layer?: string; batch: number; size?: { height: number; width: number }; out: string }, command: Command) => {
+    .option('--triton <dir>', 'also write a Triton / KServe v2 model repository there: <dir>/<method>/config.pbtxt and <dir>/<method>/1/model.onnx (default: none)')
+    .action(async (modelPath: string, flags: { method: string; layer?: string; batch: number; size?: { height: number; width: number }; out: string; triton?: string }, command: Command) => {
       const path = outFile(flags.out, ['.onnx']);
       const shape = inputShape(modelPath, flags.size);
       shape[0] = flags.batch;
       const graph = await exportExplainer(readModelFile(modelPath), { method: flags.method, inputShape: shape, ...(flags.layer ? { layer: parseLayer(flags.layer) } : {}) });
       writeFileSync(path, serializeModel(graph));
-      if (wantsJson(command)) printJson({ files: [path], outputs: [{ kind: 'explainer', method: flags.method, ...(flags.layer ? { layer: flags.layer } : {}), inputShape: shape, inputs: ['image', TARGET_CLASS], output: EXPLANATION, path }] });
-      else process.stdout.write(`${path}\n`);
+      const triton = flags.triton ? await writeTritonRepository(flags.triton, flags.method, graph) : [];
+      if (wantsJson(command)) printJson({ files: [path, ...triton], outputs: [{ kind: 'explainer', method: flags.method, ...(flags.layer ? { layer: flags.layer } : {}), inputShape: shape, inputs: ['image', TARGET_CLASS], output: EXPLANATION, path }] });
+      else process.stdout.write(`${[path, ...triton].join('\n')}\n`);
     });
 }
