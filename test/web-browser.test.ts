@@ -17,7 +17,7 @@ import { serializeModel } from '../src/model/model.ts';
 import { decodeImage } from '../src/viz/png.ts';
 import { defaultStaticDir, startServer, type ExplorerServer } from '../src/web/server.ts';
 import { bundledModel } from '../src/web/serve-command.ts';
-import type { ExplainResponse } from '../src/web/api-types.ts';
+import type { ExplainResponse, MethodEntry } from '../src/web/api-types.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = process.env['CONVLENS_SKIP_BROWSER'] === '1';
@@ -162,4 +162,24 @@ test('the explorer page: predict, explain, layers, methods, activations, graph',
   await page.waitForFunction(() => document.querySelector('#model-name')?.textContent === 'convlens-web-vgg.onnx', undefined, { timeout: 60_000 });
   await page.waitForSelector(done('grad-cam'), { timeout: 60_000 });
   await shot('6-uploaded-model');
+
+  // Method options: controls generated from the registry's schema; a changed value is sent and changes the map.
+  await page.check('#methods input[value="occlusion"]');
+  await page.waitForSelector(done('occlusion'), { timeout: 60_000 });
+  const schema = ((await (await fetch(new URL('/api/methods', served.url))).json()) as MethodEntry[]).find((m) => m.id === 'occlusion')!.options;
+  const card = '.result[data-method="occlusion"]';
+  assert.deepEqual(await page.$$eval(`${card} details.options [data-option]`, (els) => els.map((e) => (e as HTMLElement).dataset['option'])), schema.map((o) => o.name));
+  const plain = (await canvasPixels(`${done('occlusion')} canvas`)).data;
+  await page.click(`${card} details.options summary`);
+  const window = schema.find((o) => o.name === 'window')!;
+  assert.equal(await page.inputValue(`${card} [data-option="window"]`), String(window.default));
+  await page.fill(`${card} [data-option="window"]`, '4');
+  await page.dispatchEvent(`${card} [data-option="window"]`, 'change');
+  await page.waitForSelector(done('occlusion'));
+  assert.notDeepEqual((await canvasPixels(`${done('occlusion')} canvas`)).data, plain, 'window 4 gives another map');
+  // A value out of range is the server's 400, shown on the card.
+  await page.fill(`${card} [data-option="window"]`, '0');
+  await page.dispatchEvent(`${card} [data-option="window"]`, 'change');
+  await page.waitForSelector('.result[data-method="occlusion"][data-state="error"]');
+  assert.match((await page.textContent(`${card} .detail`)) ?? '', /window/);
 });

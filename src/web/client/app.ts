@@ -6,6 +6,7 @@
  * opacity changes need no round trip). A new request aborts the one it replaces.
  */
 import type { ExplainResponse, LayerEntry, MethodEntry, ModelInfo, Prediction, SampleEntry } from '../api-types.ts';
+import type { OptionSpec } from '../../methods/options.ts';
 import { encodeNpy } from '../../runtime/npy.ts';
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
 import type { RgbImage } from '../../viz/image.ts';
@@ -60,6 +61,8 @@ interface State {
   colormap: ColormapName;
   alpha: number;
   results: Map<string, Result>;
+  /** Per method, the options the user changed from their defaults (sent with each explain). */
+  options: Map<string, Record<string, unknown>>;
 }
 
 const state: State = {
@@ -72,6 +75,7 @@ const state: State = {
   colormap: 'jet',
   alpha: 0.5,
   results: new Map(),
+  options: new Map(),
 };
 
 /** The running image/explain requests; aborted when a newer one replaces them. */
@@ -309,8 +313,64 @@ function card(method: MethodEntry): HTMLElement {
       h('button', { type: 'button', onclick: () => canvas.toBlob((b) => b && download(`${fileStem()}.${method.id}.png`, b), 'image/png') }, 'PNG'),
       h('button', { type: 'button', onclick: () => downloadNpy(method.id) }, '.npy'),
     ),
+    method.options.length ? optionsPanel(method) : null,
   );
   return el;
+}
+
+/**
+ * A method's option controls, generated from its schema in the registry (the same one that
+ * makes the CLI flags and validates requests): a changed value is sent with the method's
+ * next explain; the server checks it and a bad value shows as the card's error.
+ */
+function optionsPanel(method: MethodEntry): HTMLElement {
+  const set = (spec: OptionSpec, value: unknown) => {
+    const current = { ...(state.options.get(method.id) ?? {}) };
+    if (value === undefined || value === spec.default) delete current[spec.name];
+    else current[spec.name] = value;
+    state.options.set(method.id, current);
+    void explainAll();
+  };
+  const control = (spec: OptionSpec): HTMLElement => {
+    const given = state.options.get(method.id)?.[spec.name] ?? spec.default;
+    const attrs = { 'data-option': spec.name, title: spec.help };
+    if (spec.type === 'boolean') {
+      const box = h('input', { ...attrs, type: 'checkbox', ...(given === true ? { checked: true } : {}) });
+      box.addEventListener('change', () => set(spec, box.checked));
+      return box;
+    }
+    if (spec.type === 'choice' || spec.type === 'layer') {
+      const choices = spec.type === 'layer' ? (state.model?.layers ?? []).map((l) => l.tensor) : [...(spec.choices ?? [])];
+      const select = h('select', attrs, ...(spec.default === null ? [h('option', { value: '' }, 'default')] : []), ...choices.map((c) => h('option', { value: c, ...(c === given ? { selected: true } : {}) }, c)));
+      select.addEventListener('change', () => set(spec, select.value === '' ? undefined : select.value));
+      return select;
+    }
+    // Numbers (or their words, e.g. a baseline 'blur'), lists of integers ('y,x'), strings.
+    const plainNumber = (spec.type === 'number' || spec.type === 'integer') && !spec.choices?.length && !spec.length;
+    const input = h('input', {
+      ...attrs,
+      type: plainNumber ? 'number' : 'text',
+      ...(plainNumber && spec.type === 'integer' ? { step: 1 } : plainNumber ? { step: 'any' } : {}),
+      ...(spec.min !== undefined ? { min: spec.min } : {}),
+      ...(spec.max !== undefined ? { max: spec.max } : {}),
+      value: given === null ? '' : Array.isArray(given) ? given.join(',') : String(given),
+      placeholder: spec.default === null ? 'default' : '',
+    });
+    input.addEventListener('change', () => {
+      const text = input.value.trim();
+      if (text === '') return set(spec, undefined);
+      if (spec.length) return set(spec, text.split(',').map(Number));
+      const n = Number(text);
+      set(spec, (spec.type === 'number' || spec.type === 'integer') && Number.isFinite(n) ? n : text);
+    });
+    return input;
+  };
+  return h(
+    'details.options',
+    {},
+    h('summary', {}, 'options'),
+    ...method.options.map((spec) => h('label', { title: spec.help }, h('span', {}, spec.name), control(spec))),
+  );
 }
 
 const fileStem = () => (state.image?.name ?? 'image').replace(/[^A-Za-z0-9_.-]+/g, '_');
@@ -350,7 +410,8 @@ async function explainAll(): Promise<void> {
     if (signal.aborted) return;
     setStatus(`computing ${m.id} (${i + 1}/${chosen.length})…`, 'busy');
     try {
-      const response = await backend.explain({ image: image.id, method: m.id, colormap: state.colormap, alpha: state.alpha, target: state.target, ...(m.usesLayers && state.layer ? { layer: state.layer } : {}) }, signal);
+      const options = state.options.get(m.id);
+      const response = await backend.explain({ image: image.id, method: m.id, colormap: state.colormap, alpha: state.alpha, target: state.target, ...(m.usesLayers && state.layer ? { layer: state.layer } : {}), ...(options && Object.keys(options).length ? { options } : {}) }, signal);
       if (signal.aborted) return;
       state.results.set(m.id, { response, values: base64ToFloats(response.map) });
       paint(m.id);
