@@ -12,6 +12,8 @@ export interface QueueStatus {
   inputs: { total: number; explained: number; unreadable: number; inFailedJobs: number; toGo: number };
   /** Inputs per second over the last `window` seconds of finished jobs, and the time left at that rate. */
   rate?: { inputsPerSecond: number; window: number; secondsLeft: number };
+  /** Running jobs and how far they are (percent, as their workers report it). */
+  running: { job: string; progress: number }[];
   failures: { job: string; attempts: number; reason: string }[];
   unreadable: { path: string; reason: string }[];
   workers: number;
@@ -48,6 +50,8 @@ export async function queueStatus(queue: Queue, window = 300): Promise<QueueStat
   let recentStart = now;
   let lastFinished = 0;
   for await (const job of eachJob(queue, pending)) inputs.toGo += job.data.entries.length;
+  const running: QueueStatus['running'] = [];
+  for await (const job of eachJob(queue, ['active'])) running.push({ job: job.id!, progress: typeof job.progress === 'number' ? job.progress : 0 });
   for await (const job of eachJob(queue, ['completed'])) {
     const r = job.returnvalue;
     const files = job.data.entries.length;
@@ -68,7 +72,7 @@ export async function queueStatus(queue: Queue, window = 300): Promise<QueueStat
   // Up to now while work remains; a finished run's rate ends with its last job.
   const seconds = ((inputs.toGo > 0 ? now : lastFinished) - recentStart) / 1000;
   const workers = (await queue.getWorkers()).length;
-  const status: QueueStatus = { jobs, inputs, failures, unreadable, workers };
+  const status: QueueStatus = { jobs, inputs, running, failures, unreadable, workers };
   if (recentInputs > 0 && seconds > 0) {
     const inputsPerSecond = recentInputs / seconds;
     status.rate = { inputsPerSecond, window, secondsLeft: inputs.toGo / inputsPerSecond };

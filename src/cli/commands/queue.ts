@@ -112,6 +112,7 @@ export function formatStatus(s: QueueStatus): string {
     `inputs: ${i.explained} explained, ${i.unreadable} unreadable, ${i.inFailedJobs} in failed jobs, ${i.toGo} to go (${i.total} total)`,
     s.rate ? `rate: ${s.rate.inputsPerSecond.toFixed(2)} inputs/s over the last ${s.rate.window / 60} min; ${i.toGo ? `about ${duration(s.rate.secondsLeft)} left` : 'done'}` : `rate: no job finished in the last 5 min`,
   ];
+  for (const r of s.running) lines.push(`running ${r.job}: ${r.progress}%`);
   for (const f of s.failures) lines.push(`failed ${f.job} after ${f.attempts} attempt(s): ${f.reason}`);
   for (const u of s.unreadable) lines.push(`unreadable ${u.path}: ${u.reason}`);
   return lines.join('\n');
