@@ -64,6 +64,8 @@ const explain = (...rest: string[]) => ['explain', model, sample, '-o', at('out-
 /** [the mistake, CLI args, what the one line must say]. */
 const mistakes: [string, string[] | (() => Promise<string[]>), RegExp][] = [
   ['--alpha 2', explain('--alpha', '2'), /^convlens: --alpha '2' is not a number in \[0, 1\]$/],
+  ['a misspelled command', ['explian', model], /^convlens: unknown command 'explian'; did you mean explain\? \(run with --help for usage\)$/],
+  ['a misspelled option', explain('--methd', 'grad-cam'), /^convlens: unknown option '--methd'; did you mean --method\?/],
   ['-m gradcam', explain('-m', 'gradcam'), /unknown method 'gradcam'; did you mean 'grad-cam'\?/],
   ['demo -m gradcam', ['demo', '-m', 'gradcam', '-o', at('out-demo')], /unknown method 'gradcam'; did you mean 'grad-cam'\?/],
   ['evaluate --metrics delition', ['evaluate', model, sample, '--metrics', 'delition', '-o', at('out-eval')], /unknown metric 'delition'; did you mean 'deletion'\?/],

@@ -29,7 +29,7 @@ const program = new Command('convlens')
   .description('Why does a CNN decide what it decides? Attribution maps, CAMs and inspection for any ONNX CNN.\n\n-o is a folder for commands that write several files (explain, demo, evaluate, features, filters) and a file for commands that write one (graph, compile, convert, maximize, dream, annotate). --json prints what a command wrote or found as JSON on stdout.')
   .version('0.1.0')
   // Usage errors in one line: 'convlens: <problem> (run with --help for usage)'.
-  .configureOutput({ outputError: (text, write) => write(`convlens: ${text.replace(/^error: /, '').trim()} (run with --help for usage)\n`) })
+  .configureOutput({ outputError: (text, write) => write(`convlens: ${text.replace(/^error: /, '').trim().replace(/\s*\n\s*\(Did you mean ([^)]*)\)/g, '; did you mean $1').replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`) })
   .exitOverride();
 program.addOption(new Option('--json', 'print results as JSON on stdout (every command; progress and warnings stay on stderr)'));
 program.addOption(new Option('--time-limit <s>', 'longest one model evaluation may run, in seconds (a model with long loops is stopped)').default(120).argParser((v: string) => {
