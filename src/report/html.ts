@@ -126,7 +126,7 @@ export function colorbarHtml(scale: ColorScale): string {
     const where = t.at === 0 ? 'lo' : t.at === 1 ? 'hi' : 'mid';
     const style = where === 'mid' ? ` style="left:${(100 * t.at).toFixed(1)}%"` : '';
     // A 0 close to an end would overprint that end's number: its mark stays, its label goes to the title.
-    const crowded = where === 'mid' && (t.at < 0.2 || t.at > 0.8);
+    const crowded = where === 'mid' && (t.at < 0.3 || t.at > 0.7);
     return `<span class="tick ${where}"${style} data-value="${t.value}"${crowded ? ' title="0"' : ''}>${crowded ? '' : escapeHtml(t.label)}</span>`;
   });
   const what = scale.colormap === 'channels' ? 'each colour channel from black (min) to white (max)' : `${escapeHtml(scale.colormap)} from min to max`;
