@@ -30,7 +30,7 @@ test('the report fits the window, keeps the input in view and draws every colorb
       const page = await b.newPage({ viewport: { width, height: 900 } });
       await page.goto(`file://${summary.report}`);
       const facts = await page.evaluate(() => {
-        const cells = [...document.querySelectorAll('figure.cell')];
+        const cells = Array.from(document.querySelectorAll('figure.cell'));
         return {
           scrollWidth: document.documentElement.scrollWidth,
           firstMapTop: document.querySelector('figure.cell img')!.getBoundingClientRect().top,
