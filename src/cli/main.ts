@@ -25,6 +25,12 @@ import { registerWorker } from './commands/worker.ts';
 import { registerServe } from '../web/serve-command.ts';
 import { registerSite } from './commands/site.ts';
 
+// `convlens ... | head`: a reader that stops early ends the command quietly, as Unix tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const program = new Command('convlens')
   .description('Why does a CNN decide what it decides? Attribution maps, CAMs and inspection for any ONNX CNN.\n\n-o is a folder for commands that write several files (explain, demo, evaluate, features, filters) and a file for commands that write one (graph, compile, convert, maximize, dream, annotate). --json prints what a command wrote or found as JSON on stdout.')
   .version('0.1.0')
