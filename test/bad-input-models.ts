@@ -6,7 +6,7 @@
 import type { GraphProto, ModelProto, NodeProto, TensorProto } from '../src/model/onnx-proto.ts';
 import { DataType, floatTensor, int64Tensor, makeTensorProto } from '../src/model/tensor-data.ts';
 import { makeAttribute } from '../src/model/attributes.ts';
-import { cloneModel } from '../src/model/model.ts';
+import { parseModel, serializeModel } from '../src/model/model.ts';
 import { Net } from './zoo/net.ts';
 
 /** A tiny gray-image classifier: input [N, 1, 8, 8], conv 4, relu, gemm 3. */
@@ -55,7 +55,8 @@ export function loopNet(trips: number): ModelProto {
 
 /** A copy of `model` with `edit` applied to its graph. */
 export function edited(model: ModelProto, edit: (g: GraphProto) => void): ModelProto {
-  const copy = cloneModel(model);
+  // A deep copy: the edits change tensors in place (cloneModel shares the weights).
+  const copy = parseModel(serializeModel(model));
   edit(copy.graph!);
   return copy;
 }
