@@ -2,26 +2,25 @@
  * The report in Chromium: it fits the window (no horizontal scrolling, 1440 or 1024 px
  * wide), the first map is on the first screen, the input column stays in view while its
  * maps scroll by, and every map shows a drawn colorbar. Screenshots go to test-artifacts/.
- * Skipped without /usr/bin/chromium (Debian's chromium; see the README's prerequisites).
+ * Needs /usr/bin/chromium (Debian's chromium; see the README's prerequisites).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, skipBrowser } from './browser.ts';
 import { openModelFile } from '../src/app/open-model.ts';
 import { explainRun } from '../src/app/explain-run.ts';
 
-const browser = '/usr/bin/chromium';
 const bundled = fileURLToPath(new URL('../models/fashion-mnist/', import.meta.url));
 
-test('the report fits the window, keeps the input in view and draws every colorbar', { skip: !existsSync(browser) && 'no /usr/bin/chromium', timeout: 180_000 }, async () => {
+test('the report fits the window, keeps the input in view and draws every colorbar', { skip: skipBrowser && 'CONVLENS_SKIP_BROWSER=1', timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'convlens-report-browser-'));
   const artifacts = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
   mkdirSync(artifacts, { recursive: true });
-  const b = await chromium.launch({ executablePath: browser, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const b = await launchChromium();
   try {
     await using lens = await openModelFile(join(bundled, 'model.onnx'), {});
     const methods = ['grad-cam', 'saliency', 'guided-backprop', 'input-x-gradient', 'integrated-gradients', 'occlusion', 'occlusion-probability', 'rise', 'lrp', 'layer-cam', 'eigen-cam', 'deconvnet'];

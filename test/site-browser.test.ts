@@ -10,10 +10,11 @@
 import { after, before, test } from 'node:test';
 import { get } from 'node:http';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, skipBrowser } from './browser.ts';
 import { buildSite } from '../src/web/static/build-site.ts';
 import { serveStatic, type StaticServer } from '../src/web/static/file-server.ts';
 import { bundledModel } from '../src/web/serve-command.ts';
@@ -26,8 +27,7 @@ import { declaredDims } from '../src/runtime/specialize.ts';
 import type { DebugHook } from '../src/web/client/app.ts';
 import type { RuntimeInfo } from '../src/web/static/protocol.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = process.env['CONVLENS_SKIP_BROWSER'] === '1';
+const skip = skipBrowser;
 const artifacts = new URL('../test-artifacts/', import.meta.url).pathname;
 const bundled = bundledModel();
 
@@ -39,19 +39,13 @@ let page: Page;
 
 before(async () => {
   if (skip) return;
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Chromium (apt-get install -y chromium) or set CONVLENS_SKIP_BROWSER=1 to skip the browser test`);
-  }
   assert.ok(bundled, 'the bundled model (models/fashion-mnist) is missing');
   mkdirSync(artifacts, { recursive: true });
   dir = mkdtempSync(join(tmpdir(), 'convlens-site-'));
   await buildSite({ out: dir, model: { bytes: bundled.bytes, settings: bundled.settings }, samples: bundled.samples });
   served = await serveStatic(dir);
   url = served.url;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
 });

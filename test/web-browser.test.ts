@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, skipBrowser } from './browser.ts';
 import { zoo } from './zoo/models.ts';
 import { fixture } from './helpers.ts';
 import { serializeModel } from '../src/model/model.ts';
@@ -19,8 +20,7 @@ import { defaultStaticDir, startServer, type ExplorerServer } from '../src/web/s
 import { bundledModel } from '../src/web/serve-command.ts';
 import type { ExplainResponse, MethodEntry } from '../src/web/api-types.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = process.env['CONVLENS_SKIP_BROWSER'] === '1';
+const skip = skipBrowser;
 const artifacts = new URL('../test-artifacts/', import.meta.url).pathname;
 
 let served: ExplorerServer;
@@ -29,9 +29,6 @@ let page: Page;
 
 before(async () => {
   if (skip) return;
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Chromium (apt-get install -y chromium) or set CONVLENS_SKIP_BROWSER=1 to skip the browser test`);
-  }
   if (!existsSync(join(defaultStaticDir, 'index.html'))) execFileSync('npm', ['run', 'build:web'], { stdio: 'inherit' });
   mkdirSync(artifacts, { recursive: true });
   // The bundled model when it is installed, else a zoo model with the fixture photos.
@@ -41,10 +38,7 @@ before(async () => {
     samples: bundled?.samples ?? [fixture('images/chelsea.jpg'), fixture('images/coffee.jpg')],
     port: 0,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
 });

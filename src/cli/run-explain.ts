@@ -4,33 +4,22 @@
  * stop cleanly on Ctrl-C (what was written stays, with its report; --skip-existing resumes).
  */
 import type { ResizeMode } from '../input/image-file.ts';
-import type { CommonOptions } from '../methods/types.ts';
-import type { ColormapName } from '../viz/colormaps.ts';
-import { explainRun, type ExplainSummary } from '../app/explain-run.ts';
+import { explainRun, type ExplainRunOptions, type ExplainSummary } from '../app/explain-run.ts';
 import { Progress } from './progress.ts';
 import { openLens } from './load.ts';
 import { resolveTargetFlags, type TargetFlags } from './target-flags.ts';
 
 export type { ExplainSummary };
 
-export interface ExplainJob {
+/** A command's explain run: the pipeline's own settings, plus the model file, the inputs and the input flags. */
+export interface ExplainJob extends Pick<ExplainRunOptions, 'methods' | 'out' | 'raw' | 'colormap' | 'alpha' | 'options' | 'title' | 'skipExisting' | 'strict'> {
   model: string;
   inputs: string[];
-  methods: string[];
-  out: string;
   preset?: string;
   resize?: ResizeMode;
   size?: { height: number; width: number };
   /** A labels file. */
   labels?: string;
-  raw: boolean;
-  colormap: ColormapName;
-  alpha: number;
-  /** Options passed to every method (target, layers, batch size, seed, method options). */
-  options: CommonOptions & Record<string, unknown>;
-  title?: string;
-  skipExisting?: boolean;
-  strict?: boolean;
   /** Target flags placed once the model is open (--region, --mask, --box, --similar-to). */
   targetFlags?: TargetFlags;
 }

@@ -27,6 +27,7 @@ import type { MethodEntry, SampleEntry, StatusResponse } from './api-types.ts';
 import { JobQueue, QueueAbortError } from './queue.ts';
 import { CancelledError } from '../methods/context.ts';
 import { methodEntries } from './method-entries.ts';
+import { CONTENT_TYPES } from './content-types.ts';
 import { NotFoundError, type ModelSettings } from './workspace.ts';
 import { defaultTimeBudgetMs, IsolatedWorkspace, TimeBudgetError, WorkerCrashError } from './isolated-workspace.ts';
 
@@ -72,24 +73,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /** The app's own scripts, styles (inline style attributes too), images from the API and data: URLs; no framing. */
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -9,7 +9,7 @@ import type { ExplainResponse, LayerEntry, MethodEntry, ModelInfo, Prediction, S
 import type { OptionSpec } from '../../methods/options.ts';
 import { encodeNpy } from '../../runtime/npy.ts';
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
-import type { RgbImage } from '../../viz/image.ts';
+import { rgbToRgba, type RgbImage } from '../../viz/image.ts';
 import { base64ToFloats, renderResult } from '../render.ts';
 import { isAbort, type ExplorerBackend } from './backend.ts';
 
@@ -118,14 +118,7 @@ function pressable<T extends Element>(el: T, action: () => void): T {
 function drawRgb(canvas: HTMLCanvasElement, image: RgbImage): void {
   canvas.width = image.width;
   canvas.height = image.height;
-  const rgba = new Uint8ClampedArray(image.width * image.height * 4);
-  for (let p = 0, q = 0; p < image.data.length; p += 3, q += 4) {
-    rgba[q] = image.data[p]!;
-    rgba[q + 1] = image.data[p + 1]!;
-    rgba[q + 2] = image.data[p + 2]!;
-    rgba[q + 3] = 255;
-  }
-  canvas.getContext('2d')!.putImageData(new ImageData(rgba, image.width, image.height), 0, 0);
+  canvas.getContext('2d')!.putImageData(new ImageData(rgbToRgba(image).data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
 }
 
 function download(name: string, blob: Blob): void {

@@ -10,7 +10,7 @@
  */
 import { InputError } from '../../input/layout.ts';
 import { centerCropPlan } from '../../input/crop-plan.ts';
-import type { RgbImage } from '../../viz/image.ts';
+import { rgbToRgba, type RgbImage } from '../../viz/image.ts';
 import type { WorkspacePlatform } from '../workspace-core.ts';
 
 /** Same cap as the Node loader's default: 100 million pixels. */
@@ -48,13 +48,7 @@ async function decodeImage(bytes: Uint8Array, fit: { height: number; width: numb
 }
 
 async function encodePng(image: RgbImage): Promise<Uint8Array> {
-  const rgba = new Uint8ClampedArray(image.width * image.height * 4);
-  for (let p = 0, q = 0; p < image.data.length; p += 3, q += 4) {
-    rgba[q] = image.data[p]!;
-    rgba[q + 1] = image.data[p + 1]!;
-    rgba[q + 2] = image.data[p + 2]!;
-    rgba[q + 3] = 255;
-  }
+  const rgba = rgbToRgba(image).data as Uint8ClampedArray<ArrayBuffer>;
   const canvas = new OffscreenCanvas(image.width, image.height);
   canvas.getContext('2d')!.putImageData(new ImageData(rgba, image.width, image.height), 0, 0);
   return new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());

@@ -7,21 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
-
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
-  '.css': 'text/css',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-};
+import { CONTENT_TYPES } from '../content-types.ts';
 
 export const isolationHeaders = {
   'cross-origin-opener-policy': 'same-origin',
@@ -65,7 +51,7 @@ export function serveStatic(folder: string, options: { host?: string; port?: num
       res.writeHead(req.method === 'GET' || req.method === 'HEAD' ? 404 : 405, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    res.writeHead(200, { 'content-type': contentTypes[extname(file.path).toLowerCase()] ?? 'application/octet-stream', 'content-length': file.size, 'cache-control': 'no-cache', ...isolationHeaders });
+    res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file.path).toLowerCase()] ?? 'application/octet-stream', 'content-length': file.size, 'cache-control': 'no-cache', ...isolationHeaders });
     if (req.method === 'HEAD') res.end();
     else createReadStream(file.path).pipe(res);
   });
