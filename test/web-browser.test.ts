@@ -176,4 +176,11 @@ test('the explorer page: predict, explain, layers, methods, activations, graph',
   await page.dispatchEvent(`${card} [data-option="window"]`, 'change');
   await page.waitForSelector('.result[data-method="occlusion"][data-state="error"]');
   assert.match((await page.textContent(`${card} .detail`)) ?? '', /window/);
+
+  // The deletion and insertion curves of the shown grad-cam map, drawn under it.
+  await page.click('.result[data-method="grad-cam"] .curves-button');
+  await page.waitForSelector('.result[data-method="grad-cam"] .curves[data-state="done"] polyline.insertion', { timeout: 60_000 });
+  const points = await page.$$eval('.result[data-method="grad-cam"] .curves polyline', (ls) => ls.map((l) => l.getAttribute('points')!.split(' ').length));
+  assert.deepEqual(points, [33, 33]);
+  await shot('7-curves');
 });

@@ -2,22 +2,29 @@
  * The explorer cancels: when the page aborts a running explain (the user picked another
  * method or image), the model worker stops it between onnxruntime runs instead of
  * finishing it, and the next request runs at once. Also: the explorer reads the model's
- * own metadata (preprocessing, labels) like the CLI.
+ * own metadata (preprocessing, labels) like the CLI, and gives the deletion/insertion
+ * curves of a displayed map equal to the library's metrics.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serializeModel } from '../src/model/model.ts';
 import { writeMetadataDefaults } from '../src/app/model-defaults.ts';
 import { startServer, type ExplorerServer } from '../src/web/server.ts';
-import type { ExplainResponse, ModelInfo, StatusResponse } from '../src/web/api-types.ts';
+import type { CurvesResponse, ExplainResponse, ModelInfo, StatusResponse } from '../src/web/api-types.ts';
+import { Explainer } from '../src/methods/explainer.ts';
+import { deletion, insertion } from '../src/metrics/causal.ts';
+import { loadImageForModel } from '../src/input/image-file.ts';
+import { detectLayout } from '../src/input/layout.ts';
+import { imageToTensor } from '../src/input/preprocess.ts';
+import { base64ToFloats } from '../src/web/render.ts';
 import { zoo } from './zoo/models.ts';
 import { fixture } from './helpers.ts';
 
 let served: ExplorerServer;
+const model = zoo['tiny-vgg']!.build();
 const labels = Array.from({ length: 10 }, (_, i) => `label ${i}`);
 
 before(async () => {
-  const model = zoo['tiny-vgg']!.build();
   writeMetadataDefaults(model, { preset: 'unit', resize: 'stretch', labels, name: 'Annotated VGG' });
   served = await startServer({ model: { bytes: serializeModel(model), settings: { name: 'tiny-vgg.onnx' } }, samples: [fixture('images/coffee.jpg')], port: 0 });
 });
@@ -51,4 +58,23 @@ test('an aborted explain stops in the worker (it is not finished and cached), an
   assert.equal(again.cached, false);
   const cachedNow = (await (await api('/api/explain', slow)).json()) as ExplainResponse;
   assert.equal(cachedNow.cached, true);
+});
+
+test('POST /api/curves: the deletion and insertion curves of the shown map, equal to the library metrics', async () => {
+  const request = { image: 'sample-coffee', method: 'grad-cam', target: 4 };
+  const shown = (await (await api('/api/explain', request)).json()) as ExplainResponse;
+  const r = (await (await api('/api/curves', request)).json()) as CurvesResponse;
+  const { image } = await loadImageForModel(fixture('images/coffee.jpg'), { height: 32, width: 32, resize: 'stretch' });
+  await using explainer = await Explainer.create(model);
+  const input = { explainer, images: imageToTensor([image], detectLayout([1, 3, 32, 32]), 'unit'), maps: [base64ToFloats(shown.map)], classes: [4] };
+  const [del, ins] = [await deletion(input, { steps: 32 }), await insertion(input, { steps: 32 })];
+  assert.equal(r.class, 4);
+  assert.deepEqual(r.fractions, del.fractions);
+  for (const [got, want] of [[r.deletion, del.curves[0]!], [r.insertion, ins.curves[0]!]] as const) {
+    assert.equal(got.length, 33);
+    got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-6, `point ${i}: ${v} vs ${want[i]}`));
+  }
+  assert.ok(Math.abs(r.deletionAuc - del.values[0]!) < 1e-6 && Math.abs(r.insertionAuc - ins.values[0]!) < 1e-6);
+  const bad = await api('/api/curves', { image: 'sample-coffee', method: 'grad-cam-9000' });
+  assert.equal(bad.status, 400);
 });

@@ -117,6 +117,21 @@ export interface ExplainResponse {
   warnings: string[];
 }
 
+/** Deletion and insertion curves of an explanation's map (POST /api/curves; Petsiuk et al. 2018). */
+export interface CurvesResponse {
+  method: string;
+  class: number | null;
+  /** Fraction of the pixels removed (deletion) or restored (insertion) at each point. */
+  fractions: number[];
+  /** Softmax probability of the class at each point. */
+  deletion: number[];
+  insertion: number[];
+  /** Areas under the curves (deletion: lower is better; insertion: higher is better). */
+  deletionAuc: number;
+  insertionAuc: number;
+  ms: number;
+}
+
 export interface ActivationChannel {
   channel: number;
   mean: number;

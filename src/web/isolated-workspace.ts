@@ -9,7 +9,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConvlensError } from '../errors.ts';
-import type { ActivationsResponse, ExplainResponse, ImageEntry, ModelInfo, PredictResponse } from './api-types.ts';
+import type { ExplainArgs } from './workspace-core.ts';
+import type { ActivationsResponse, CurvesResponse, ExplainResponse, ImageEntry, ModelInfo, PredictResponse } from './api-types.ts';
 import type { HostCall, HostCancel, HostReply, WorkspaceOp } from './workspace-host.ts';
 import { CancelledError } from '../methods/context.ts';
 import { NotFoundError, type ModelSettings } from './workspace.ts';
@@ -99,6 +100,11 @@ export class IsolatedWorkspace {
   /** `signal` aborts the run in the worker between onnxruntime runs (CancelledError). */
   async explain(req: { image: string; method: string; layer?: string | number; target?: number | 'auto'; options?: Record<string, unknown>; colormap: ColormapName; alpha: number }, signal?: AbortSignal): Promise<ExplainResponse> {
     return (await this.call('explain', () => [{ ...req, image: this.childImage(req.image) }], signal)) as ExplainResponse;
+  }
+
+  /** Deletion and insertion curves of an explanation (stopped like explain by `signal`). */
+  async curves(req: ExplainArgs, signal?: AbortSignal): Promise<CurvesResponse> {
+    return (await this.call('curves', () => [{ ...req, image: this.childImage(req.image) }], signal)) as CurvesResponse;
   }
 
   async activations(id: string, ref: string | number, limit: number): Promise<ActivationsResponse> {

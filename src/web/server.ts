@@ -347,6 +347,15 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
       const options = requestOptions(request.method, body['options']);
       return sendJson(res, await queued(req, res, (signal) => workspace.explain({ ...request, ...(layer !== undefined ? { layer } : {}), ...(t !== undefined ? { target: t } : {}), ...(options ? { options } : {}) }, signal)));
     }
+    if (route === 'POST /api/curves') {
+      const body = await readJson(req, limits.json);
+      const request = { image: str(body, 'image'), method: str(body, 'method') };
+      const layer = layerRef(body);
+      const t = target(body);
+      if (!methods.some((m) => m.id === request.method)) throw new HttpError(400, `unknown method '${request.method}': GET /api/methods lists them`);
+      const options = requestOptions(request.method, body['options']);
+      return sendJson(res, await queued(req, res, (signal) => workspace.curves({ ...request, ...(layer !== undefined ? { layer } : {}), ...(t !== undefined ? { target: t } : {}), ...(options ? { options } : {}) }, signal)));
+    }
     if (route === 'POST /api/activations') {
       const body = await readJson(req, limits.json);
       const id = str(body, 'image');

@@ -11,7 +11,9 @@ import { ConvlensError } from '../errors.ts';
 import { parseModel } from '../model/model.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import type { Tensor } from '../runtime/session.ts';
-import type { RunHooks } from '../methods/context.ts';
+import { CancelledError, type RunHooks } from '../methods/context.ts';
+import { deletion, insertion } from '../metrics/causal.ts';
+import { saliencyMap } from '../metrics/common.ts';
 import { getMethod } from '../methods/registry.ts';
 import type { Explanation } from '../methods/types.ts';
 import { convLayers, spatialLayers, type LayerInfo } from '../targets/layers.ts';
@@ -27,7 +29,7 @@ import { applyColormap, type ColormapName } from '../viz/colormaps.ts';
 import type { RgbImage } from '../viz/image.ts';
 import { Lens } from '../app/lens.ts';
 import { readMetadataDefaults } from '../app/model-defaults.ts';
-import type { ActivationsResponse, ExplainResponse, ImageEntry, LayerEntry, ModelInfo, PredictResponse } from './api-types.ts';
+import type { ActivationsResponse, CurvesResponse, ExplainResponse, ImageEntry, LayerEntry, ModelInfo, PredictResponse } from './api-types.ts';
 import { bytesToBase64, floatsToBase64, renderResult } from './render.ts';
 
 /** A request that names something that does not exist (HTTP 404). */
@@ -77,6 +79,15 @@ interface StoredImage {
 
 const MAX_UPLOADED_IMAGES = 200;
 const MAX_CACHED_EXPLANATIONS = 64;
+
+/** What names an explanation (the explain request without its drawing settings). */
+export interface ExplainArgs {
+  image: string;
+  method: string;
+  layer?: string | number;
+  target?: number | 'auto';
+  options?: Record<string, unknown>;
+}
 
 export class WorkspaceCore {
   private model: LoadedModel | undefined;
@@ -222,8 +233,8 @@ export class WorkspaceCore {
     return l;
   }
 
-  /** `signal`: a newer request stops this one between onnxruntime runs (CancelledError). */
-  async explain(req: { image: string; method: string; layer?: string | number; target?: number | 'auto'; options?: Record<string, unknown>; colormap: ColormapName; alpha: number }, signal?: AbortSignal): Promise<ExplainResponse> {
+  /** The explanation of a request, computed or from the cache. */
+  private async explanation(req: ExplainArgs, signal?: AbortSignal): Promise<{ entry: { e: Explanation; ms: number }; cached: boolean; prepared: { image: RgbImage; tensor: Tensor } }> {
     const m = this.loaded();
     const method = getMethod(req.method);
     const prepared = await this.prepare(this.image(req.image));
@@ -244,6 +255,30 @@ export class WorkspaceCore {
       this.explanations.set(key, entry);
       if (this.explanations.size > MAX_CACHED_EXPLANATIONS) this.explanations.delete(this.explanations.keys().next().value!);
     }
+    return { entry, cached, prepared };
+  }
+
+  /**
+   * Deletion and insertion curves of an explanation's map (the metrics of `convlens
+   * evaluate`, Petsiuk et al. 2018): the class probability as the most salient pixels are
+   * removed (set to 0), or restored into a blurred copy, in `steps` equal steps.
+   */
+  async curves(req: ExplainArgs, signal?: AbortSignal, steps = 32): Promise<CurvesResponse> {
+    const m = this.loaded();
+    const { entry, prepared } = await this.explanation(req, signal);
+    const t0 = performance.now();
+    const { e } = entry;
+    const classes = [e.class ?? (await m.lens.predict(prepared.tensor, 1)).top[0]![0]!.class];
+    const input = { explainer: m.lens.explainer, images: prepared.tensor, maps: [saliencyMap(e)], classes };
+    const del = await deletion(input, { steps });
+    if (signal?.aborted) throw new CancelledError('the request was cancelled');
+    const ins = await insertion(input, { steps });
+    return { method: e.method, class: e.class ?? null, fractions: del.fractions, deletion: del.curves[0]!, insertion: ins.curves[0]!, deletionAuc: del.values[0]!, insertionAuc: ins.values[0]!, ms: performance.now() - t0 };
+  }
+
+  /** `signal`: a newer request stops this one between onnxruntime runs (CancelledError). */
+  async explain(req: ExplainArgs & { colormap: ColormapName; alpha: number }, signal?: AbortSignal): Promise<ExplainResponse> {
+    const { entry, cached, prepared } = await this.explanation(req, signal);
     const { e, ms } = entry;
     const rendered = renderResult(e.kind, e.values, e.dims, prepared.image, req.colormap, req.alpha, getMethod(e.method).signed === true);
     return {

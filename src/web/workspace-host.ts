@@ -9,7 +9,7 @@ import { ConvlensError } from '../errors.ts';
 import { CancelledError } from '../methods/context.ts';
 import { NotFoundError, Workspace } from './workspace.ts';
 
-export type WorkspaceOp = 'loadModel' | 'setLabels' | 'addImage' | 'imagePng' | 'predict' | 'explain' | 'activations' | 'graph' | 'filters';
+export type WorkspaceOp = 'loadModel' | 'setLabels' | 'addImage' | 'imagePng' | 'predict' | 'explain' | 'curves' | 'activations' | 'graph' | 'filters';
 export interface HostCall {
   id: number;
   op: WorkspaceOp;
@@ -36,9 +36,10 @@ process.on('message', (call: HostCall | HostCancel) => {
   if ('cancel' in call) return void running.get(call.cancel)?.abort();
   const fn = workspace[call.op] as (...args: unknown[]) => unknown;
   const abort = new AbortController();
-  if (call.op === 'explain') running.set(call.id, abort);
+  const cancellable = call.op === 'explain' || call.op === 'curves';
+  if (cancellable) running.set(call.id, abort);
   Promise.resolve()
-    .then(() => fn.apply(workspace, call.op === 'explain' ? [...call.args, abort.signal] : call.args))
+    .then(() => fn.apply(workspace, cancellable ? [...call.args, abort.signal] : call.args))
     .then(
       (value) => send({ id: call.id, ok: true, value }),
       (e: unknown) => {

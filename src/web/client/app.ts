@@ -5,7 +5,7 @@
  * site) and draws overlays with the same viz code the workspace uses (so colormap and
  * opacity changes need no round trip). A new request aborts the one it replaces.
  */
-import type { ExplainResponse, LayerEntry, MethodEntry, ModelInfo, Prediction, SampleEntry } from '../api-types.ts';
+import type { CurvesResponse, ExplainResponse, LayerEntry, MethodEntry, ModelInfo, Prediction, SampleEntry } from '../api-types.ts';
 import type { OptionSpec } from '../../methods/options.ts';
 import { encodeNpy } from '../../runtime/npy.ts';
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
@@ -305,10 +305,54 @@ function card(method: MethodEntry): HTMLElement {
       {},
       h('button', { type: 'button', onclick: () => canvas.toBlob((b) => b && download(`${fileStem()}.${method.id}.png`, b), 'image/png') }, 'PNG'),
       h('button', { type: 'button', onclick: () => downloadNpy(method.id) }, '.npy'),
+      h('button', { type: 'button', class: 'curves-button', title: 'deletion and insertion curves of this map (Petsiuk et al. 2018)', onclick: () => void showCurves(method) }, 'curves'),
     ),
+    h('div.curves', {}),
     method.options.length ? optionsPanel(method) : null,
   );
   return el;
+}
+
+/** The request that names a method's explanation with the current settings. */
+function explainRequest(m: MethodEntry, image: string) {
+  const options = state.options.get(m.id);
+  return { image, method: m.id, colormap: state.colormap, alpha: state.alpha, target: state.target, ...(m.usesLayers && state.layer ? { layer: state.layer } : {}), ...(options && Object.keys(options).length ? { options } : {}) };
+}
+
+/** Deletion and insertion curves of a card's map, drawn under it. */
+async function showCurves(method: MethodEntry): Promise<void> {
+  const el = card(method).querySelector<HTMLElement>('.curves')!;
+  if (!state.image) return;
+  el.dataset['state'] = 'loading';
+  el.textContent = 'computing deletion and insertion curves…';
+  try {
+    const r = await backend.curves(explainRequest(method, state.image.id));
+    el.replaceChildren(curveChart(r));
+    el.dataset['state'] = 'done';
+  } catch (e) {
+    if (isAbort(e)) return;
+    el.textContent = (e as Error).message;
+    el.dataset['state'] = 'error';
+  }
+}
+
+/** A small line chart: class probability against the fraction of pixels removed or restored. */
+function curveChart(r: CurvesResponse): SVGSVGElement {
+  const [w, h0, pad] = [220, 120, 22];
+  const x = (f: number) => pad + f * (w - pad - 6);
+  const y = (p: number) => h0 - pad + 4 - p * (h0 - pad - 6);
+  const line = (values: number[]) => values.map((v, i) => `${x(r.fractions[i]!).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('viewBox', `0 0 ${w} ${h0}`);
+  svg.setAttribute('class', 'curve-chart');
+  svg.innerHTML =
+    `<line x1="${x(0)}" y1="${y(0)}" x2="${x(1)}" y2="${y(0)}" stroke="#999"/><line x1="${x(0)}" y1="${y(0)}" x2="${x(0)}" y2="${y(1)}" stroke="#999"/>` +
+    `<text x="${x(0)}" y="${h0 - 4}" font-size="9">0</text><text x="${x(1) - 20}" y="${h0 - 4}" font-size="9">pixels 100%</text><text x="2" y="${y(1) + 8}" font-size="9">p=1</text>` +
+    `<polyline class="deletion" fill="none" stroke="#c0392b" stroke-width="1.5" points="${line(r.deletion)}"/>` +
+    `<polyline class="insertion" fill="none" stroke="#2f6fde" stroke-width="1.5" points="${line(r.insertion)}"/>` +
+    `<text x="${x(0.35)}" y="12" font-size="9" fill="#c0392b">deletion AUC ${r.deletionAuc.toFixed(3)}</text>` +
+    `<text x="${x(0.35)}" y="23" font-size="9" fill="#2f6fde">insertion AUC ${r.insertionAuc.toFixed(3)}</text>`;
+  return svg;
 }
 
 /**
@@ -398,13 +442,17 @@ async function explainAll(): Promise<void> {
   const chosen = state.methods.filter((m) => state.selected.has(m.id));
   const container = $('#results');
   container.replaceChildren(...chosen.map((m) => card(m)));
+  // Curves belong to the previous map.
+  for (const c of all<HTMLElement>(container, '.curves')) {
+    c.replaceChildren();
+    delete c.dataset['state'];
+  }
   for (const el of all<HTMLElement>(container, '.result')) el.dataset['state'] = 'loading';
   for (const [i, m] of chosen.entries()) {
     if (signal.aborted) return;
     setStatus(`computing ${m.id} (${i + 1}/${chosen.length})…`, 'busy');
     try {
-      const options = state.options.get(m.id);
-      const response = await backend.explain({ image: image.id, method: m.id, colormap: state.colormap, alpha: state.alpha, target: state.target, ...(m.usesLayers && state.layer ? { layer: state.layer } : {}), ...(options && Object.keys(options).length ? { options } : {}) }, signal);
+      const response = await backend.explain(explainRequest(m, image.id), signal);
       if (signal.aborted) return;
       state.results.set(m.id, { response, values: base64ToFloats(response.map) });
       paint(m.id);

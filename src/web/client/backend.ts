@@ -5,7 +5,7 @@
  * Calls that take a signal are abandoned when it aborts (the page aborts a request when the
  * user asks for a newer one), and the server or worker stops or skips the work.
  */
-import type { ActivationsResponse, ExplainRequest, ExplainResponse, ImageEntry, MethodEntry, ModelInfo, PredictResponse, SampleEntry } from '../api-types.ts';
+import type { ActivationsResponse, CurvesResponse, ExplainRequest, ExplainResponse, ImageEntry, MethodEntry, ModelInfo, PredictResponse, SampleEntry } from '../api-types.ts';
 import type { RgbImage } from '../../viz/image.ts';
 
 export interface BackendStart {
@@ -28,6 +28,8 @@ export interface ExplorerBackend {
   imageRgb(id: string, signal?: AbortSignal): Promise<RgbImage>;
   predict(image: string, k: number, signal?: AbortSignal): Promise<PredictResponse>;
   explain(req: ExplainRequest, signal?: AbortSignal): Promise<ExplainResponse>;
+  /** Deletion and insertion curves of the explanation `req` names. */
+  curves(req: ExplainRequest, signal?: AbortSignal): Promise<CurvesResponse>;
   activations(image: string, layer: string, limit: number, signal?: AbortSignal): Promise<ActivationsResponse>;
   /** The structure diagram, SVG. */
   graph(): Promise<string>;

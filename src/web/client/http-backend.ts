@@ -1,5 +1,5 @@
 /** The explorer backend of `convlens serve`: typed fetch calls of the JSON API (see ../API.md). */
-import type { ActivationsResponse, ApiError, ExplainRequest, ExplainResponse, ImageEntry, MethodEntry, ModelInfo, PredictResponse, SampleEntry } from '../api-types.ts';
+import type { ActivationsResponse, ApiError, CurvesResponse, ExplainRequest, ExplainResponse, ImageEntry, MethodEntry, ModelInfo, PredictResponse, SampleEntry } from '../api-types.ts';
 import type { RgbImage } from '../../viz/image.ts';
 import type { ExplorerBackend } from './backend.ts';
 
@@ -56,6 +56,7 @@ export const httpBackend: ExplorerBackend = {
   imageRgb: (id, signal) => fetchRgb(`/api/images/${encodeURIComponent(id)}`, signal),
   predict: (image, k, signal) => post<PredictResponse>('/api/predict', { image, k }, signal),
   explain: (req: ExplainRequest, signal) => post<ExplainResponse>('/api/explain', req, signal),
+  curves: (req: ExplainRequest, signal) => post<CurvesResponse>('/api/curves', req, signal),
   activations: (image, layer, limit, signal) => post<ActivationsResponse>('/api/activations', { image, layer, limit }, signal),
   graph: async () => (await fetchOk('/api/graph')).text(),
   filtersUrl: async (layer) => `/api/filters?layer=${encodeURIComponent(layer)}`,

@@ -81,6 +81,7 @@ export function createWorkerBackend(): WorkerBackend {
     imageRgb: (id, signal) => call('imageRgb', [id], signal),
     predict: (image, k, signal) => call('predict', [image, k], signal),
     explain: (req: ExplainRequest, signal) => call('explain', [req], signal),
+    curves: (req: ExplainRequest, signal) => call('curves', [req], signal),
     activations: (image, layer, limit, signal) => call('activations', [image, layer, limit], signal),
     graph: () => call('graph', []),
     status: () => call('status', []),

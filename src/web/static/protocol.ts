@@ -4,7 +4,7 @@
  * arrival order. {cancel: id} drops a call that has not started and stops a running
  * explain between onnxruntime runs (a newer request from the page replaced it).
  */
-import type { ActivationsResponse, ExplainRequest, ExplainResponse, ImageEntry, MethodEntry, ModelInfo, PredictResponse, SampleEntry } from '../api-types.ts';
+import type { ActivationsResponse, CurvesResponse, ExplainRequest, ExplainResponse, ImageEntry, MethodEntry, ModelInfo, PredictResponse, SampleEntry } from '../api-types.ts';
 import type { ModelSettings } from '../workspace-core.ts';
 import type { RgbImage } from '../../viz/image.ts';
 
@@ -46,6 +46,7 @@ export interface WorkerOps {
   imageRgb: { args: [string]; value: RgbImage };
   predict: { args: [string, number]; value: PredictResponse };
   explain: { args: [ExplainRequest]; value: ExplainResponse };
+  curves: { args: [ExplainRequest]; value: CurvesResponse };
   activations: { args: [string, string, number]; value: ActivationsResponse };
   graph: { args: []; value: string };
   filters: { args: [string]; value: Uint8Array };

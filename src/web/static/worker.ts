@@ -76,6 +76,7 @@ const handlers: Handlers = {
   imageRgb: (_signal, id) => workspace.imageRgb(id),
   predict: (_signal, id, k) => workspace.predict(id, k),
   explain: (signal, req) => workspace.explain({ ...req, colormap: req.colormap ?? 'jet', alpha: req.alpha ?? 0.5 }, signal),
+  curves: (signal, req) => workspace.curves(req, signal),
   activations: (_signal, id, layer, limit) => workspace.activations(id, layer, limit),
   graph: () => workspace.graph(),
   filters: (_signal, layer) => workspace.filters(layer),
