@@ -143,6 +143,11 @@ function pipelineSection(p: Record<string, number>): string[] {
     if (s !== undefined) out.push(`| torch Grad-CAM (bench/torch-gradcam.py) | ${n} | ${fmt(s, 1)} s | ${fmt(s / p[`forward ${n} s`]!)}x | ${fmt(p[`torch grad-cam ${n} peak RSS MB`]!, 0)} MB | |`);
   }
   out.push('', `Pure forward: ${fmt(p['forward 32 s']!, 1)} s for 32 images, ${fmt(p['forward 256 s']!, 1)} s for 256.`, '');
+  const torch32 = p['torch grad-cam 32 s'];
+  const torch256 = p['torch grad-cam 256 s'];
+  if (torch32 !== undefined && torch256 !== undefined) {
+    out.push(`Against the targets of the pipeline issue: convlens grad-cam takes ${fmt(p['grad-cam 32 s']! / torch32)}x the torch script's time at 32 images (${fmt(p['grad-cam 32 warm s']! / torch32)}x with a warm cache; target <= 0.5x) and ${fmt(p['grad-cam 256 s']! / torch256)}x at 256 (target <= 0.33x); ${fmt(p['grad-cam 256 s']! / p['forward 256 s']!)}x the pure forward at 256 cold and ${fmt(p['grad-cam 32 warm s']! / p['forward 32 s']!)}x at 32 warm (target <= 1.5x); peak RSS at 2,000 inputs is ${fmt(p['grad-cam 2000 peak RSS MB']! / p['grad-cam 32 peak RSS MB']!)}x the peak at 32 (target <= 1.1x); first map with a warm cache ${fmt(p['grad-cam 32 warm first map ms']! / 1000, 1)} s (target <= 1.5 s).`, '');
+  }
   return out;
 }
 
