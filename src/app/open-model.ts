@@ -31,8 +31,10 @@ export function modelFileDefaults(path: string, model: ModelProto): ModelDefault
 export async function openModelFile(path: string, options: Omit<OpenOptions, 'defaults' | 'store'> & { cache?: DiskCache } = {}): Promise<Lens> {
   const { cache, ...rest } = options;
   const model = readModelFile(path);
-  // An imported TF.js model's content is its ONNX form; an .onnx file's is its bytes.
-  const hash = cache ? contentHash(path.endsWith('.onnx') ? readFileSync(path) : serializeModel(model)) : '';
-  const store: CompiledStore | undefined = cache && { read: (key) => cache.read(hash, key), write: (key, entry) => cache.write(hash, key, entry) };
+  // An imported TF.js model's content is its ONNX form; an .onnx file's is its bytes. Hashed
+  // when a graph is first looked up (commands that compile nothing never pay for it).
+  let hash: string | undefined;
+  const modelHash = () => (hash ??= contentHash(path.endsWith('.onnx') ? readFileSync(path) : serializeModel(model)));
+  const store: CompiledStore | undefined = cache && { read: (key) => cache.read(modelHash(), key), write: (key, entry) => cache.write(modelHash(), key, entry) };
   return Lens.open(model, { fallbackName: basename(path), ...rest, ...(store ? { store } : {}), defaults: modelFileDefaults(path, model) });
 }
