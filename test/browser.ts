@@ -4,7 +4,8 @@
  * CONVLENS_SKIP_BROWSER=1 says to skip browser tests.
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const skipBrowser = process.env['CONVLENS_SKIP_BROWSER'] === '1';
@@ -17,4 +18,11 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
   });
+}
+
+/** A 1400x900 page whose script errors fail the test. */
+export async function newPage(browser: Browser): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+  return page;
 }

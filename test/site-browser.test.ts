@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, skipBrowser } from './browser.ts';
+import { launchChromium, newPage, skipBrowser } from './browser.ts';
 import { buildSite } from '../src/web/static/build-site.ts';
 import { serveStatic, type StaticServer } from '../src/web/static/file-server.ts';
 import { bundledModel } from '../src/web/serve-command.ts';
@@ -46,8 +46,7 @@ before(async () => {
   served = await serveStatic(dir);
   url = served.url;
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+  page = await newPage(browser);
 });
 
 after(async () => {

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium, skipBrowser } from './browser.ts';
+import { launchChromium, newPage, skipBrowser } from './browser.ts';
 import { zoo } from './zoo/models.ts';
 import { fixture } from './helpers.ts';
 import { serializeModel } from '../src/model/model.ts';
@@ -39,8 +39,7 @@ before(async () => {
     port: 0,
   });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+  page = await newPage(browser);
 });
 
 after(async () => {

@@ -167,7 +167,7 @@ export class MethodContext {
     const single = 'data' in inputs && 'dims' in inputs;
     const n = (single ? (inputs as Tensor) : Object.values(inputs as Record<string, Tensor>)[0]!).dims[0]!;
     const rowsOf = (from: number, to: number, pad: number) => {
-      const take = (t: Tensor) => (pad === 0 ? sliceRows(t, from, to) : padRows(sliceRows(t, from, to), pad));
+      const take = (t: Tensor) => padRows(sliceRows(t, from, to), pad);
       return single ? take(inputs as Tensor) : Object.fromEntries(Object.entries(inputs as Record<string, Tensor>).map(([k, t]) => [k, take(t)]));
     };
     const chunks: RunResult[] = [];

@@ -73,7 +73,8 @@ export async function smoothed(ctx: MethodContext, { smooth, samples, noise }: S
   if (weights === 'argmax') throw new Error('internal: targets are fixed before smoothing');
   // The rows' own (not yet negated) weights: the inner context negates counterfactuals itself.
   const targets = { imageIndex: sampleRows.map((_, k) => k), classes: sampleRows.map((r) => ctx.targets.classes[r]), weights: pickRows(weights, sampleRows) };
-  const hooks = { ...(ctx.hooks.signal ? { signal: ctx.hooks.signal } : {}), ...(ctx.hooks.onProgress ? { onProgress: ctx.hooks.onProgress } : {}) };
+  // The noisy copies' scores are not the images' scores.
+  const { onScores: _scores, ...hooks } = ctx.hooks;
   const inner = new MethodContext(ctx.engine, ctx.specialized, noisy, targets, ctx.layers, ctx.geometry, ctx.options, ctx.targetTensor, hooks);
   const results = await run(inner);
 

@@ -8,6 +8,7 @@ import { colormapTable, type ColormapName } from './colormaps.ts';
 import { createRgbImage, type RgbImage } from './image.ts';
 import { resizeBilinear } from './resize.ts';
 import { channelSum } from './render.ts';
+import { extent } from './normalize.ts';
 
 /**
  * The colours of a picture and the values they stand for. 'channels': an attribution
@@ -24,13 +25,7 @@ export interface ColorScale {
 
 /** The smallest and largest finite value; [0, 0] when there is none. */
 export function valueRange(values: Float32Array): { min: number; max: number } {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+  const { min, max } = extent(values);
   return min <= max ? { min, max } : { min: 0, max: 0 };
 }
 

@@ -2,7 +2,8 @@
 // Each function returns a new array and never produces NaN from a constant
 // or all-zero input (NaN already in the input stays NaN).
 
-function extent(map: Float32Array): { min: number; max: number } {
+/** The smallest and largest value (NaN skipped); Infinity, -Infinity when there is none. */
+export function extent(map: Float32Array): { min: number; max: number } {
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < map.length; i++) {

@@ -29,6 +29,7 @@ import { CancelledError } from '../methods/context.ts';
 import { methodEntries } from './method-entries.ts';
 import { CONTENT_TYPES } from './content-types.ts';
 import { NotFoundError, type ModelSettings } from './workspace.ts';
+import type { ExplainArgs } from './workspace-core.ts';
 import { defaultTimeBudgetMs, IsolatedWorkspace, TimeBudgetError, WorkerCrashError } from './isolated-workspace.ts';
 
 export const defaultStaticDir = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -293,6 +294,16 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
     return queue.run(() => job(abort.signal), abort.signal);
   }
 
+  /** The explanation a request body names (explain, curves), checked in field order; `more` reads the endpoint's own fields. */
+  function explainArgs<T extends object>(body: Record<string, unknown>, more: (body: Record<string, unknown>) => T): ExplainArgs & T {
+    const request = { image: str(body, 'image'), method: str(body, 'method'), ...more(body) };
+    const layer = layerRef(body);
+    const t = target(body);
+    if (!methods.some((m) => m.id === request.method)) throw new HttpError(400, `unknown method '${request.method}': GET /api/methods lists them`);
+    const options = requestOptions(request.method, body['options']);
+    return { ...request, ...(layer !== undefined ? { layer } : {}), ...(t !== undefined ? { target: t } : {}), ...(options ? { options } : {}) };
+  }
+
   async function api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname;
     const method = req.method ?? 'GET';
@@ -334,27 +345,12 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
       return sendJson(res, await queued(req, res, () => workspace.predict(id, k)));
     }
     if (route === 'POST /api/explain') {
-      const body = await readJson(req, limits.json);
-      const request = {
-        image: str(body, 'image'),
-        method: str(body, 'method'),
-        colormap: colormap(body),
-        alpha: num(body, 'alpha', 0, 1, false) ?? 0.5,
-      };
-      const layer = layerRef(body);
-      const t = target(body);
-      if (!methods.some((m) => m.id === request.method)) throw new HttpError(400, `unknown method '${request.method}': GET /api/methods lists them`);
-      const options = requestOptions(request.method, body['options']);
-      return sendJson(res, await queued(req, res, (signal) => workspace.explain({ ...request, ...(layer !== undefined ? { layer } : {}), ...(t !== undefined ? { target: t } : {}), ...(options ? { options } : {}) }, signal)));
+      const request = explainArgs(await readJson(req, limits.json), (body) => ({ colormap: colormap(body), alpha: num(body, 'alpha', 0, 1, false) ?? 0.5 }));
+      return sendJson(res, await queued(req, res, (signal) => workspace.explain(request, signal)));
     }
     if (route === 'POST /api/curves') {
-      const body = await readJson(req, limits.json);
-      const request = { image: str(body, 'image'), method: str(body, 'method') };
-      const layer = layerRef(body);
-      const t = target(body);
-      if (!methods.some((m) => m.id === request.method)) throw new HttpError(400, `unknown method '${request.method}': GET /api/methods lists them`);
-      const options = requestOptions(request.method, body['options']);
-      return sendJson(res, await queued(req, res, (signal) => workspace.curves({ ...request, ...(layer !== undefined ? { layer } : {}), ...(t !== undefined ? { target: t } : {}), ...(options ? { options } : {}) }, signal)));
+      const request = explainArgs(await readJson(req, limits.json), () => ({}));
+      return sendJson(res, await queued(req, res, (signal) => workspace.curves(request, signal)));
     }
     if (route === 'POST /api/activations') {
       const body = await readJson(req, limits.json);
