@@ -6,9 +6,10 @@
  * compiled-graph cache; warm: the same command again). The compiled CLI (dist/, `npm run
  * build`) is run when present, as an installed package runs it. Peak RSS of each command
  * comes from GNU time (2,000 inputs for the memory check); the time to the first written map from watching the output
- * folder. Where python3-torch is installed, bench/torch-gradcam.py (a hook-based Grad-CAM
- * on torchvision's resnet50 with random weights, the same layer shapes) runs on the same
- * images as the Python reference. Prints one JSON line.
+ * folder. Where python3-torch is installed, bench/torch-gradcam.py (Grad-CAM on
+ * torchvision's resnet50 with random weights, the same layer shapes) runs on the same
+ * images as the Python reference, both as pytorch-grad-cam computes it (a full backward)
+ * and as a lean hook script (a backward through the head only). Prints one JSON line.
  *
  *   node --import tsx bench/pipeline-case.ts
  */
@@ -119,10 +120,12 @@ for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const torch = spawnSync(python, ['-c', 'import torch, torchvision, PIL'], { stdio: 'ignore' }).status === 0;
 if (torch) {
-  for (const n of sizes) {
-    const r = await measure(python, [join(root, 'bench/torch-gradcam.py'), join(dir, `images${n}`), join(dir, `torch-out-${n}`)]);
-    result[`torch grad-cam ${n} s`] = r.s;
-    result[`torch grad-cam ${n} peak RSS MB`] = r.rssMb;
+  for (const variant of ['pytorch-grad-cam', 'hook']) {
+    for (const n of sizes) {
+      const r = await measure(python, [join(root, 'bench/torch-gradcam.py'), join(dir, `images${n}`), join(dir, `torch-out-${n}`), variant]);
+      result[`torch ${variant} ${n} s`] = r.s;
+      result[`torch ${variant} ${n} peak RSS MB`] = r.rssMb;
+    }
   }
 } else {
   process.stderr.write('bench: python3-torch/torchvision not installed: the torch Grad-CAM reference is skipped\n');

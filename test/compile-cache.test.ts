@@ -25,7 +25,8 @@ const images = { data: Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.
 async function explainWith(cache: DiskCache) {
   await using lens = await openModelFile(modelPath, { cache, preset: 'unit' });
   const results = await lens.explainBatch(images, ['grad-cam', 'guided-backprop', 'lrp'], { batchSize: 2 });
-  return { values: results.methods.map((m) => m.results.map((r) => [...r.raw])), compilations: lens.explainer.engine.counts.compilations };
+  const { compilations, specializations } = lens.explainer.engine.counts;
+  return { values: results.methods.map((m) => m.results.map((r) => [...r.raw])), compilations, specializations };
 }
 
 test('hit, miss and invalidation: the same model compiles once across opens; a changed model compiles again', async () => {
@@ -33,18 +34,23 @@ test('hit, miss and invalidation: the same model compiles once across opens; a c
   const cache = new DiskCache(join(dir, 'cache'));
   const first = await explainWith(cache);
   assert.ok(first.compilations >= 2);
-  // grad-cam and guided-backprop graphs are stored; lrp's rule table is not (no stable name).
-  assert.equal(cache.counts.writes, first.compilations - 1);
+  assert.equal(first.specializations, 2, 'batch 1 (layers) and batch 2');
+  // grad-cam and guided-backprop graphs are stored twice (as compiled, and as onnxruntime
+  // optimized them), lrp's rule table not at all (no stable name); each specialization once.
+  assert.equal(cache.counts.writes, 2 * (first.compilations - 1) + first.specializations);
   const second = await explainWith(cache);
   assert.equal(second.compilations, 1, 'only the rule-table graph (lrp) compiles again');
-  assert.equal(cache.counts.hits, first.compilations - 1);
+  assert.equal(second.specializations, 0, 'specializations come from the cache');
+  // The optimized graphs are what a later process reads, not the compiled ones.
+  assert.equal(cache.counts.hits, first.compilations - 1 + first.specializations);
   assert.deepEqual(second.values, first.values);
   // Another model at the same path: a different content hash, so nothing is reused.
   writeFileSync(modelPath, serializeModel(zoo['tiny-resnet']!.build(2)));
   const misses = cache.counts.misses;
   const changed = await explainWith(cache);
   assert.equal(changed.compilations, first.compilations);
-  assert.equal(cache.counts.misses - misses, first.compilations - 1);
+  assert.equal(changed.specializations, first.specializations);
+  assert.equal(cache.counts.misses - misses, 2 * (first.compilations - 1) + first.specializations);
   assert.notDeepEqual(changed.values, first.values);
 });
 
@@ -63,6 +69,14 @@ test('the cache folder stays within its bound; damaged entries are misses', asyn
   const again = await explainWith(roomy);
   assert.equal(roomy.counts.hits, 0);
   assert.ok(again.compilations >= 2);
+  // Damaged graphs under whole descriptions: onnxruntime refuses them, they are compiled again.
+  const damaged = new DiskCache(join(dir, 'damaged'));
+  const clean = await explainWith(damaged);
+  for (const f of readdirSync(join(dir, 'damaged', 'compiled'))) if (f.endsWith('.onnx')) writeFileSync(join(dir, 'damaged', 'compiled', f), 'not a graph');
+  const rebuilt = await explainWith(damaged);
+  assert.equal(rebuilt.compilations, clean.compilations);
+  assert.equal(rebuilt.specializations, clean.specializations);
+  assert.deepEqual(rebuilt.values, clean.values);
 });
 
 test('the CLI writes compiled graphs to CONVLENS_CACHE_DIR, and nothing with --no-cache', () => {

@@ -27,8 +27,8 @@ import { explanationScale, type ColorScale } from '../viz/colorbar.ts';
 import { renderReport } from '../report/html.ts';
 import { prepareOutDir } from '../report/out-dir.ts';
 import type { ReportData, ReportImage, ReportInput } from '../report/types.ts';
-import { inputBatches, type SkippedInput } from './input-batches.ts';
-import type { ClassScore, Lens } from './lens.ts';
+import { inputBatches, type InputBatch, type SkippedInput } from './input-batches.ts';
+import type { BatchExplanation, ClassScore, Lens } from './lens.ts';
 
 export interface ExplainRunOptions {
   methods: string[];
@@ -159,79 +159,95 @@ export async function explainRun(lens: Lens, inputs: readonly string[], run: Exp
  * the first entry's position in the whole run; unreadable inputs are skipped unless strict.
  */
 export async function explainEntries(lens: Lens, todo: readonly InputEntry[], run: ExplainRunOptions, firstOrder = 0, into = emptyEntriesResult(run.methods)): Promise<EntriesResult> {
+  const batchSize = run.options.batchSize ?? 8;
+  let finished = 0;
+  // Each batch's files are encoded and written while the next batch runs (one batch behind).
+  let writing: Promise<void> = Promise.resolve();
+  try {
+    for await (const batch of inputBatches(lens, todo, { batchSize, strict: run.strict ?? false })) {
+      into.skipped.push(...batch.skipped);
+      const n = batch.names.length;
+      if (n === 0) continue;
+      const fraction = (methodIndex: number, inner: number) => (finished + (n * (methodIndex + inner)) / run.methods.length) / todo.length;
+      let current = 0;
+      const result = await lens.explainBatch(batch.tensor, run.methods, run.options, {
+        ...(run.signal ? { signal: run.signal } : {}),
+        onMethod: (id, i) => {
+          current = i;
+          run.onProgress?.(fraction(i, 0), `${id} on inputs ${finished + 1}-${finished + n} of ${todo.length}`);
+        },
+        onProgress: (f) => run.onProgress?.(fraction(current, f), `${run.methods[current]} on inputs ${finished + 1}-${finished + n} of ${todo.length}`),
+      });
+      await writing;
+      writing = writeBatch(lens, batch, result, run, into, firstOrder);
+      writing.catch(() => undefined); // surfaces when awaited
+      finished += n;
+    }
+  } finally {
+    await writing;
+  }
+  return into;
+}
+
+/**
+ * Render a batch's results, encode its PNGs together (sharp's threads, while the next batch
+ * runs) and write them, then each input's record (a record appears only after its files).
+ */
+async function writeBatch(lens: Lens, batch: InputBatch, result: BatchExplanation, run: ExplainRunOptions, into: EntriesResult, firstOrder: number): Promise<void> {
   const records = recordDir(run.out);
-  const { files, skipped, ms } = into;
   const startedAt = run.startedAt ?? new Date().toISOString();
   const write = (name: string, bytes: Uint8Array) => {
     const path = join(run.out, name);
     writeAtomic(path, bytes, run.tempDir);
-    files.push(path);
+    into.files.push(path);
   };
-  const batchSize = run.options.batchSize ?? 8;
-  let finished = 0;
-  for await (const batch of inputBatches(lens, todo, { batchSize, strict: run.strict ?? false })) {
-    skipped.push(...batch.skipped);
-    const n = batch.names.length;
-    if (n === 0) continue;
-    const fraction = (methodIndex: number, inner: number) => (finished + (n * (methodIndex + inner)) / run.methods.length) / todo.length;
-    let current = 0;
-    const result = await lens.explainBatch(batch.tensor, run.methods, run.options, {
-      ...(run.signal ? { signal: run.signal } : {}),
-      onMethod: (id, i) => {
-        current = i;
-        run.onProgress?.(fraction(i, 0), `${id} on inputs ${finished + 1}-${finished + n} of ${todo.length}`);
-      },
-      onProgress: (f) => run.onProgress?.(fraction(current, f), `${run.methods[current]} on inputs ${finished + 1}-${finished + n} of ${todo.length}`),
-    });
-    const cells: InputRecord['cells'][] = batch.names.map(() => []);
-    for (const { id, results, ms: t } of result.methods) {
-      ms.set(id, (ms.get(id) ?? 0) + t);
-      const layers = [...new Set(results.map((r) => r.layer).filter((l): l is string => l !== undefined))];
-      for (const r of results) {
-        const stem = batch.names[r.image]!;
-        const suffix = layers.length > 1 ? `.${r.layer === 'fused' ? 'fused' : layers.indexOf(r.layer!)}` : '';
-        const image = renderExplanation(r, batch.images[r.image]!, run.colormap, run.alpha);
-        const file = `${stem}.${id}${suffix}.png`;
-        write(file, await encodePng(image));
-        const raw = run.raw ? `${stem}.${id}${suffix}.npy` : undefined;
-        if (raw) {
-          const values = r.kind === 'map' ? r.values : r.raw;
-          write(raw, encodeNpy({ data: values, dims: r.kind === 'map' ? r.dims : r.rawDims }));
-        }
-        cells[r.image]!.push({
-          method: id,
-          src: file,
-          width: image.width,
-          height: image.height,
-          scale: explanationScale(r, run.colormap, getMethod(id).signed === true),
-          ...(raw ? { raw } : {}),
-          ...(r.layer !== undefined ? { layer: r.layer } : {}),
-          ...(r.class !== undefined ? { class: r.class, label: lens.labelOf(r.class) } : {}),
-          ...(r.warnings?.length ? { warnings: r.warnings } : {}),
-        });
-        for (const w of r.warnings ?? []) run.onWarning?.(`${stem} ${id}${r.layer !== undefined ? ` (${r.layer})` : ''}: ${w}`);
-      }
+  const cells: InputRecord['cells'][] = batch.names.map(() => []);
+  const pngs: { file: string; image: RgbImage }[] = [];
+  const raws: { file: string; bytes: Uint8Array }[] = [];
+  for (const { id, results, ms: t } of result.methods) {
+    into.ms.set(id, (into.ms.get(id) ?? 0) + t);
+    const layers = [...new Set(results.map((r) => r.layer).filter((l): l is string => l !== undefined))];
+    for (const r of results) {
+      const stem = batch.names[r.image]!;
+      const suffix = layers.length > 1 ? `.${r.layer === 'fused' ? 'fused' : layers.indexOf(r.layer!)}` : '';
+      const image = renderExplanation(r, batch.images[r.image]!, run.colormap, run.alpha);
+      const file = `${stem}.${id}${suffix}.png`;
+      pngs.push({ file, image });
+      const raw = run.raw ? `${stem}.${id}${suffix}.npy` : undefined;
+      if (raw) raws.push({ file: raw, bytes: encodeNpy(r.kind === 'map' ? { data: r.values, dims: r.dims } : { data: r.raw, dims: r.rawDims }) });
+      cells[r.image]!.push({
+        method: id,
+        src: file,
+        width: image.width,
+        height: image.height,
+        scale: explanationScale(r, run.colormap, getMethod(id).signed === true),
+        ...(raw ? { raw } : {}),
+        ...(r.layer !== undefined ? { layer: r.layer } : {}),
+        ...(r.class !== undefined ? { class: r.class, label: lens.labelOf(r.class) } : {}),
+        ...(r.warnings?.length ? { warnings: r.warnings } : {}),
+      });
+      for (const w of r.warnings ?? []) run.onWarning?.(`${stem} ${id}${r.layer !== undefined ? ` (${r.layer})` : ''}: ${w}`);
     }
-    mkdirSync(records, { recursive: true });
-    for (const [i, name] of batch.names.entries()) {
-      const image = batch.images[i]!;
-      const file = `${name}.input.png`;
-      write(file, await encodePng(image));
-      const record: InputRecord = {
-        name,
-        at: startedAt,
-        order: firstOrder + batch.first + i,
-        image: { src: file, width: image.width, height: image.height },
-        predictions: result.top[i]!,
-        cells: cells[i]!,
-      };
-      writeAtomic(join(records, `${name}.json`), JSON.stringify(record), run.tempDir);
-      into.records.push(record);
-      into.inputs.push({ name, top: result.top[i]!.map(({ class: c, label, probability, score }) => ({ class: c, label, probability, score })) });
-    }
-    finished += n;
   }
-  return into;
+  for (const [i, name] of batch.names.entries()) pngs.push({ file: `${name}.input.png`, image: batch.images[i]! });
+  const encoded = await Promise.all(pngs.map(({ image }) => encodePng(image)));
+  pngs.forEach(({ file }, i) => write(file, encoded[i]!));
+  for (const { file, bytes } of raws) write(file, bytes);
+  mkdirSync(records, { recursive: true });
+  for (const [i, name] of batch.names.entries()) {
+    const image = batch.images[i]!;
+    const record: InputRecord = {
+      name,
+      at: startedAt,
+      order: firstOrder + batch.first + i,
+      image: { src: `${name}.input.png`, width: image.width, height: image.height },
+      predictions: result.top[i]!,
+      cells: cells[i]!,
+    };
+    writeAtomic(join(records, `${name}.json`), JSON.stringify(record), run.tempDir);
+    into.records.push(record);
+    into.inputs.push({ name, top: result.top[i]!.map(({ class: c, label, probability, score }) => ({ class: c, label, probability, score })) });
+  }
 }
 
 function prepareOut(out: string): void {

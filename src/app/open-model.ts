@@ -35,6 +35,10 @@ export async function openModelFile(path: string, options: Omit<OpenOptions, 'de
   // when a graph is first looked up (commands that compile nothing never pay for it).
   let hash: string | undefined;
   const modelHash = () => (hash ??= contentHash(path.endsWith('.onnx') ? readFileSync(path) : serializeModel(model)));
-  const store: CompiledStore | undefined = cache && { read: (key) => cache.read(modelHash(), key), write: (key, entry) => cache.write(modelHash(), key, entry) };
+  const store: CompiledStore | undefined = cache && {
+    read: (key) => cache.read(modelHash(), key),
+    write: (key, entry) => cache.write(modelHash(), key, entry),
+    optimizedTarget: (key, info) => cache.target(modelHash(), key, info),
+  };
   return Lens.open(model, { fallbackName: basename(path), ...rest, ...(store ? { store } : {}), defaults: modelFileDefaults(path, model) });
 }

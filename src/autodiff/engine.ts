@@ -4,9 +4,10 @@
  * it: forward passes, activations and gradients under any rule set.
  */
 import type { ModelProto } from '../model/onnx-proto.ts';
-import { parseModel, serializeModel } from '../model/model.ts';
+import { serializeModel } from '../model/model.ts';
+import { reviveCompiled, reviveSpecialized, storeCompiled, storeSpecialized, type StoreEntry } from './stored-graphs.ts';
 import { asFloat, type SessionOptions, type Tensor } from '../runtime/session.ts';
-import { SessionCache } from '../runtime/cache.ts';
+import { SessionCache, type SessionBuild } from '../runtime/cache.ts';
 import type { Specialized } from '../runtime/specialize.ts';
 import { compileSpecialized, specializeFor, type CompiledGraph, type CompileSpec } from './compile.ts';
 import type { RuleSetName } from './rulesets.ts';
@@ -37,13 +38,19 @@ export interface EngineResult {
 }
 
 /**
- * Where compiled graphs outlive the process (Node: runtime/disk-cache.ts bound to the
- * model's content hash). Keys are compile keys; graphs of rule tables are not stored
- * (a table has no name that is stable across processes).
+ * Where compiled graphs and specializations outlive the process (Node: runtime/disk-cache.ts
+ * bound to the model's content hash; entries: stored-graphs.ts). Keys are compile keys and
+ * `specialized <shape>`; graphs of rule tables are not stored (a table has no name that is
+ * stable across processes).
  */
 export interface CompiledStore {
-  read(key: string): { bytes: Uint8Array; info: unknown } | undefined;
-  write(key: string, entry: { bytes: Uint8Array; info: unknown }): void;
+  read(key: string): StoreEntry | undefined;
+  write(key: string, entry: StoreEntry): void;
+  /**
+   * Where onnxruntime may save its optimized form of a graph (`path`), and `commit` to keep
+   * it as the entry `key` with `info`; none when the store cannot hold files.
+   */
+  optimizedTarget?(key: string, info: unknown): { path: string; commit(): void } | undefined;
 }
 
 export class GradientEngine {
@@ -67,31 +74,65 @@ export class GradientEngine {
     const key = JSON.stringify(inputShape);
     let s = this.specialized.get(key);
     if (!s) {
-      this.counts.specializations++;
-      s = specializeFor(this.model, { inputShape });
+      s = this.specializeOrRead(inputShape);
       this.specialized.set(key, s);
       s.catch(() => this.specialized.delete(key));
     }
     return s;
   }
 
-  /** Compile (or reuse) the graph for this shape and request. */
+  /** The specialization from the store, else a probe run (stored for the next process). */
+  private async specializeOrRead(inputShape: number[] | Record<string, number[]>): Promise<Specialized> {
+    const key = `specialized ${JSON.stringify(inputShape)}`;
+    const hit = this.store?.read(key);
+    if (hit) {
+      try {
+        return reviveSpecialized(this.model, hit);
+      } catch {
+        // an entry that does not fit this model is a miss
+      }
+    }
+    this.counts.specializations++;
+    const s = await specializeFor(this.model, { inputShape });
+    this.store?.write(key, storeSpecialized(this.model, s));
+    return s;
+  }
+
+  /**
+   * Compile (or reuse) the graph for this shape and request. With a store, the graph is kept
+   * twice: as compiled (what exports read) and as onnxruntime optimized it for this machine,
+   * which later sessions load without optimizing again (a third of a second for ResNet-50).
+   */
   async compiled(inputShape: number[] | Record<string, number[]>, request: EngineRequest) {
     const key = compileKey(inputShape, request);
     return this.sessions.get(key, async () => {
       const store = typeof request.rules === 'object' ? undefined : this.store;
-      const hit = store?.read(key);
-      if (hit) return { model: hit.bytes, info: reviveCompiled(hit.info as StoredCompiled, hit.bytes) };
+      const optimizedKey = `${key} onnxruntime-optimized`;
+      const fast = store?.read(optimizedKey);
+      const build = () => this.build(key, inputShape, request, store, optimizedKey, true);
+      // A stored graph onnxruntime cannot load (damaged, another version) is built again.
+      if (fast) return { model: fast.bytes, info: reviveCompiled(fast.info, () => store!.read(key)?.bytes), options: { optimization: 'disabled' as const }, retry: build };
+      return build();
+    });
+  }
+
+  private async build(key: string, inputShape: number[] | Record<string, number[]>, request: EngineRequest, store: CompiledStore | undefined, optimizedKey: string, fromStore: boolean): Promise<SessionBuild<CompiledGraph>> {
+    let entry = fromStore ? store?.read(key) : undefined;
+    let built: SessionBuild<CompiledGraph>;
+    if (entry) {
+      const bytes = entry.bytes;
+      built = { model: bytes, info: reviveCompiled(entry.info, () => bytes), retry: () => this.build(key, inputShape, request, store, optimizedKey, false) };
+    } else {
       this.counts.compilations++;
       const s = await this.specialize(inputShape);
-      const spec: CompileSpec = { inputShape, ...definedOnly(request) };
-      const compiled = compileSpecialized(s, spec);
+      const compiled = compileSpecialized(s, { inputShape, ...definedOnly(request) });
       if (!store) return { model: compiled.model, info: compiled };
-      const bytes = serializeModel(compiled.model);
-      const { model: _model, shapes, ...rest } = compiled;
-      store.write(key, { bytes, info: { ...rest, shapes: [...shapes] } satisfies StoredCompiled });
-      return { model: bytes, info: compiled };
-    });
+      entry = storeCompiled(compiled, serializeModel(compiled.model));
+      store.write(key, entry);
+      built = { model: entry.bytes, info: compiled };
+    }
+    const target = store?.optimizedTarget?.(optimizedKey, entry.info);
+    return target ? { ...built, options: { saveOptimized: target.path }, created: target.commit } : built;
   }
 
   /** Whether the graph for this shape (injected inputs left out) and request is compiled. */
@@ -133,15 +174,6 @@ export class GradientEngine {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }
-}
-
-type StoredCompiled = Omit<CompiledGraph, 'model' | 'shapes'> & { shapes: [string, number[]][] };
-
-/** A compiled graph read back from a store: its model is parsed only if someone asks for it. */
-function reviveCompiled(stored: StoredCompiled, bytes: Uint8Array): CompiledGraph {
-  let model: ModelProto | undefined;
-  const info = { ...stored, shapes: new Map(stored.shapes) } as Omit<CompiledGraph, 'model'>;
-  return Object.defineProperty(info, 'model', { get: () => (model ??= parseModel(bytes)), enumerable: true }) as CompiledGraph;
 }
 
 function compileKey(inputShape: number[] | Record<string, number[]>, request: EngineRequest): string {

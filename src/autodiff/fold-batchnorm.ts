@@ -27,7 +27,7 @@ export function foldBatchNorms(s: Specialized, keep: ReadonlySet<string>): Speci
     const conv = view.producer(x)?.node;
     if (!conv || conv.opType !== 'Conv' || keep.has(x) || outputs.has(x) || view.consumers(x).length !== 1) continue;
     const w = view.constant(conv.input[1]!);
-    const wData = floats(w);
+    const wData = w && (w.dataType === DataType.FLOAT || w.dataType === DataType.DOUBLE) ? (w.data as Float32Array | Float64Array) : undefined;
     const bias = conv.input[2] ? floats(view.constant(conv.input[2])) : undefined;
     const [scale, beta, mean, variance] = bn.input.slice(1).map((t) => floats(view.constant(t)));
     if (!w || !wData || (conv.input[2] && !bias) || !scale || !beta || !mean || !variance) continue;
@@ -35,9 +35,14 @@ export function foldBatchNorms(s: Specialized, keep: ReadonlySet<string>): Speci
     const M = w.dims[0]!;
     const per = wData.length / M;
     const f = scale.map((g, m) => g / Math.sqrt(variance[m]! + eps));
-    const folded = wData.map((v, i) => v * f[Math.floor(i / per)]!);
+    // In the weights' own precision (products taken in float64, as numbers are).
+    const folded = w.dataType === DataType.DOUBLE ? new Float64Array(wData.length) : new Float32Array(wData.length);
+    for (let m = 0; m < M; m++) {
+      const fm = f[m]!;
+      for (let i = m * per, end = i + per; i < end; i++) folded[i] = wData[i]! * fm;
+    }
     const newBias = f.map((fm, m) => fm * ((bias?.[m] ?? 0) - mean[m]!) + beta[m]!);
-    const like = (data: Float64Array, dims: number[]): TensorValue => ({ dataType: w.dataType, dims, data: w.dataType === DataType.DOUBLE ? data : Float32Array.from(data) });
+    const like = (data: Float32Array | Float64Array, dims: number[]): TensorValue => ({ dataType: w.dataType, dims, data: w.dataType === DataType.DOUBLE || data instanceof Float32Array ? data : Float32Array.from(data) });
     const wName = `${conv.name}/bn_folded_weight`;
     const bName = `${conv.name}/bn_folded_bias`;
     initializers.push(makeTensorProto(wName, like(folded, w.dims)), makeTensorProto(bName, like(newBias, [M])));

@@ -1,9 +1,9 @@
 /**
  * Reaching Redis: a `redis://` or `rediss://` URL, checked once with a short timeout so a
- * wrong address is one line and exit 1, not a client retrying forever.
+ * wrong address is one line and exit 1, not a client retrying forever. The Redis client
+ * and BullMQ are loaded on first use (they would add half a second to every command).
  */
-import { Redis } from 'ioredis';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { ConvlensError, oneLine } from '../errors.ts';
 
 export class QueueError extends ConvlensError {
@@ -36,6 +36,7 @@ export function showUrl(url: string): string {
 /** Connect once and PING; throws a QueueError naming the address and the fix. */
 export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
   parseRedisUrl(url);
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   let cause: unknown;
   client.on('error', (e) => (cause ??= e)); // the socket's error (ECONNREFUSED, ...), reported below once
@@ -57,6 +58,7 @@ export const connectionOf = (url: string) => ({ url, maxRetriesPerRequest: null 
 /** A checked connection to the named queue; close it when done. */
 export async function openQueue(url: string, name = defaultQueueName): Promise<Queue> {
   await checkRedis(url);
+  const { Queue } = await import('bullmq');
   const queue = new Queue(name, { connection: connectionOf(url) });
   queue.on('error', () => undefined); // connection errors after the check surface in the calls
   return queue;

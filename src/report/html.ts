@@ -11,6 +11,7 @@
 import type { ReportCell, ReportData, ReportImage, ReportInput, ReportPrediction } from './types.ts';
 import { colorbarTicks, cssGradient, type ColorScale } from '../viz/colorbar.ts';
 import { colourMeaning } from './legend.ts';
+import { bytesToBase64 } from '../base64.ts';
 
 /** Images narrower than this are scaled up (pixelated) to it; wider ones down to it. */
 const THUMB_PX = 160;
@@ -28,11 +29,6 @@ const millis = (ms: number): string => (ms < 10 ? ms.toFixed(1) : thousands(ms))
 /** '2025-01-02T03:04:05.678Z' -> '2025-01-02 03:04:05 UTC'; anything else as given. */
 const when = (iso: string): string => iso.replace(/^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?Z$/, '$1 $2 UTC');
 
-function base64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
 
 /** Width and height from a PNG's IHDR chunk, or undefined if the bytes are not a PNG. */
 function pngSize(png: Uint8Array): { width: number; height: number } | undefined {
@@ -45,7 +41,7 @@ function pngSize(png: Uint8Array): { width: number; height: number } | undefined
 function img(image: ReportImage, alt: string): string {
   const linked = !(image instanceof Uint8Array);
   const size = linked ? image : pngSize(image);
-  const src = linked ? encodeURI(image.src) : `data:image/png;base64,${base64(image)}`;
+  const src = linked ? encodeURI(image.src) : `data:image/png;base64,${bytesToBase64(image)}`;
   const small = size !== undefined && size.width < THUMB_PX;
   const dims = size ? ` width="${size.width}" height="${size.height}"` : '';
   return `<img class="thumb${small ? ' px' : ''}" src="${escapeHtml(src)}"${dims} loading="lazy" alt="${escapeHtml(alt)}" title="click to enlarge">`;

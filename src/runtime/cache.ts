@@ -6,6 +6,19 @@
 import type { ModelProto } from '../model/onnx-proto.ts';
 import { Session, type SessionOptions } from './session.ts';
 
+/**
+ * What a session is made from: the model, what the caller keeps with it, session options
+ * to add (an optimization level, a file to save the optimized graph to), `created` (called
+ * once the session exists) and `retry` (another way to build it if onnxruntime refuses this one).
+ */
+export interface SessionBuild<T> {
+  model: ModelProto | Uint8Array;
+  info: T;
+  options?: SessionOptions;
+  created?: () => void;
+  retry?: () => Promise<SessionBuild<T>>;
+}
+
 interface Entry<T> {
   ready: Promise<{ session: Session; info: T }>;
 }
@@ -27,7 +40,8 @@ export class SessionCache<T> {
     return this.entries.size;
   }
 
-  async get(key: string, build: () => Promise<{ model: ModelProto | Uint8Array; info: T }>): Promise<{ session: Session; info: T }> {
+  /** The session for `key`, built once. */
+  async get(key: string, build: () => Promise<SessionBuild<T>>): Promise<{ session: Session; info: T }> {
     const found = this.entries.get(key);
     if (found) {
       this.entries.delete(key);
@@ -35,8 +49,17 @@ export class SessionCache<T> {
       return found.ready;
     }
     const ready = (async () => {
-      const { model, info } = await build();
-      return { session: await Session.create(model, this.options), info };
+      let built = await build();
+      for (;;) {
+        try {
+          const session = await Session.create(built.model, { ...this.options, ...built.options });
+          built.created?.();
+          return { session, info: built.info };
+        } catch (e) {
+          if (!built.retry) throw e;
+          built = await built.retry();
+        }
+      }
     })();
     this.entries.set(key, { ready });
     ready.catch(() => this.entries.delete(key));

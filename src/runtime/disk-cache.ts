@@ -3,14 +3,16 @@
  * specializing and compiling again. An entry is the compiled ONNX model and a small JSON
  * description, keyed by the model's content hash, the compile request (input shape, rule
  * set, ...) and a fingerprint of convlens' own code (any change to the compiler is a miss,
- * never a stale graph). Entries are written through a temporary file and a rename; the
- * folder is kept under a size bound by deleting the least recently used entries.
+ * never a stale graph), and of this machine (onnxruntime's version and the CPU, for the
+ * graphs onnxruntime optimized). Entries are written through a temporary file and a rename;
+ * the folder is kept under a size bound by deleting the least recently used entries.
  *
  * Folder: $CONVLENS_CACHE_DIR, else $XDG_CACHE_HOME/convlens, else ~/.cache/convlens.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { cpus, homedir } from 'node:os';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,9 +41,33 @@ function codeFingerprint(): string {
   return (fingerprint = hash.digest('hex'));
 }
 
+let machine: string | undefined;
+/**
+ * The onnxruntime version and this CPU (model and instruction set flags): graphs that
+ * onnxruntime optimized for one machine are kept apart from another's.
+ */
+function machineFingerprint(): string {
+  if (machine) return machine;
+  let ort = '';
+  try {
+    ort = (createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string }).version;
+  } catch {
+    // not installed here: the browser build never reaches this file
+  }
+  let flags = '';
+  try {
+    flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? '';
+  } catch {
+    // not Linux: the CPU model name stands alone
+  }
+  return (machine = `${ort} ${process.arch} ${cpus()[0]?.model ?? ''} ${flags}`);
+}
+
 export function contentHash(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
+
+const temporary = '.tmp-';
 
 export interface CacheEntry {
   bytes: Uint8Array;
@@ -62,7 +88,7 @@ export class DiskCache {
   }
 
   private file(modelHash: string, key: string): string {
-    const id = createHash('sha256').update(`${modelHash}\0${key}\0${codeFingerprint()}`).digest('hex').slice(0, 40);
+    const id = createHash('sha256').update(`${modelHash}\0${key}\0${codeFingerprint()}\0${machineFingerprint()}`).digest('hex').slice(0, 40);
     return join(this.dir, id);
   }
 
@@ -83,25 +109,57 @@ export class DiskCache {
 
   /** Store an entry; a full disk or a read-only folder only costs the cache, never the run. */
   write(modelHash: string, key: string, entry: CacheEntry): void {
+    const target = this.target(modelHash, key, entry.info);
+    if (!target) return;
+    try {
+      writeFileSync(target.path, entry.bytes);
+    } catch {
+      rmSync(target.path, { force: true });
+      return;
+    }
+    target.commit();
+  }
+
+  /**
+   * A temporary file for the bytes of entry `key` (written by `write`, or by onnxruntime
+   * saving a graph it optimized), and `commit` to make it the entry, with `info`.
+   */
+  target(modelHash: string, key: string, info: unknown): { path: string; commit(): void } | undefined {
     const base = this.file(modelHash, key);
+    const tmp = `${temporary}${process.pid}-${Math.random().toString(36).slice(2)}`;
     try {
       mkdirSync(this.dir, { recursive: true });
-      const tmp = `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-      writeFileSync(`${base}.onnx${tmp}`, entry.bytes);
-      renameSync(`${base}.onnx${tmp}`, `${base}.onnx`);
-      // The description last: an entry is visible only when both files are whole.
-      writeFileSync(`${base}.json${tmp}`, JSON.stringify(entry.info));
-      renameSync(`${base}.json${tmp}`, `${base}.json`);
-      this.counts.writes++;
-      this.trim();
     } catch {
-      rmSync(`${base}.json`, { force: true });
+      return undefined;
     }
+    return {
+      path: `${base}.onnx${tmp}`,
+      commit: () => {
+        try {
+          renameSync(`${base}.onnx${tmp}`, `${base}.onnx`);
+          // The description last: an entry is visible only when both files are whole.
+          writeFileSync(`${base}.json${tmp}`, JSON.stringify(info));
+          renameSync(`${base}.json${tmp}`, `${base}.json`);
+          this.counts.writes++;
+          this.trim();
+        } catch {
+          rmSync(`${base}.onnx${tmp}`, { force: true });
+          rmSync(`${base}.json`, { force: true });
+        }
+      },
+    };
   }
 
   /** Delete least recently used entries until the folder is within its bound. */
   private trim(): void {
-    const entries = readdirSync(this.dir)
+    const files = readdirSync(this.dir);
+    // Temporaries of a process that died before its rename, an hour on.
+    for (const f of files.filter((f) => f.includes(temporary))) {
+      const path = join(this.dir, f);
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (st && Date.now() - st.mtimeMs > 3600e3) rmSync(path, { force: true });
+    }
+    const entries = files
       .filter((f) => f.endsWith('.onnx'))
       .map((f) => {
         const st = statSync(join(this.dir, f));

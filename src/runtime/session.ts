@@ -29,6 +29,8 @@ export interface SessionOptions {
   spinning?: boolean;
   /** ORT graph optimization level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Node: a file where onnxruntime saves the graph as it optimized it (load it later with optimization 'disabled'). */
+  saveOptimized?: string;
 }
 
 /**
@@ -78,6 +80,7 @@ export class Session {
         graphOptimizationLevel: options.optimization ?? 'all',
         ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
         interOpNumThreads: 1,
+        ...(options.saveOptimized ? { optimizedModelFilePath: options.saveOptimized } : {}),
         executionMode: 'sequential',
         logSeverityLevel: 4,
         extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },

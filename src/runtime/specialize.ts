@@ -7,7 +7,8 @@
  * Shapes come from one probe run of onnxruntime: each dynamic tensor is exposed through a
  * Shape node (a few bytes, not the activation), each shape-only value itself.
  */
-import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from '../model/onnx-proto.ts';
+import type { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from '../model/onnx-proto.ts';
+import { makeAttribute } from '../model/attributes.ts';
 import { int64ToNumber } from '../model/onnx-proto.ts';
 import { normalizeOpset } from '../model/opset.ts';
 import { GraphView, liveNodes, subgraphReferences } from '../model/graph-view.ts';
@@ -145,14 +146,14 @@ async function probeAndFold(m: ModelProto, view: GraphView, inputShapes: Record<
       }
     }
   }
-  probeGraph.node = [...view.nodes, ...shapeNodes];
+  probeGraph.node = [...placeholderWeights(probeGraph, view, isStatic), ...view.nodes, ...shapeNodes];
   const feeds: Record<string, AnyTensor> = {};
   for (const input of view.inputs) {
     const dims = inputShapes[input.name]!;
     feeds[input.name] = zeros(input.type?.tensorType?.elemType ?? DataType.FLOAT, dims);
   }
   let result: Record<string, AnyTensor>;
-  const session = await Session.create(probe, { optimization: 'disabled', intraOpThreads: 1 }).catch((e: unknown) => {
+  const session = await Session.create(probe, { optimization: 'disabled' }).catch((e: unknown) => {
     throw new ModelError(firstLine(e).startsWith('onnxruntime could not load the model') ? firstLine(e) : `onnxruntime cannot load the model: ${firstLine(e)}`);
   });
   try {
@@ -187,6 +188,55 @@ async function probeAndFold(m: ModelProto, view: GraphView, inputShapes: Record<
   }
   graph.node = graph.node.filter((n) => !n.output.some((o) => folded.has(o)));
   return shapes;
+}
+
+/** Inputs whose values never decide a shape: the parameters of the layers that carry a network's weights. */
+const WEIGHT_INPUTS: Record<string, readonly number[]> = {
+  Conv: [1, 2],
+  ConvTranspose: [1, 2],
+  Gemm: [1, 2],
+  MatMul: [1],
+  BatchNormalization: [1, 2, 3, 4],
+  InstanceNormalization: [1, 2],
+  PRelu: [1],
+};
+const PLACEHOLDER_MIN_ELEMENTS = 1024;
+
+/**
+ * In the probe, large float weights that only feed weight inputs of dynamic nodes become
+ * zeros made at run time (ConstantOfShape): shapes do not depend on them, and the probe
+ * then holds no copy of the weights to serialize and load (100 MB for ResNet-50).
+ * Returns the nodes that make them; the initializers leave `probeGraph`.
+ */
+function placeholderWeights(probeGraph: GraphProto, view: GraphView, isStatic: ReadonlySet<string>): NodeProto[] {
+  const outputs = new Set((probeGraph.output ?? []).map((o) => o.name));
+  const replaceable = (t: TensorProto): boolean => {
+    const name = t.name ?? '';
+    const dataType = t.dataType ?? 0;
+    if ((dataType !== DataType.FLOAT && dataType !== DataType.DOUBLE) || t.dataLocation === 1) return false;
+    if (elementCount((t.dims ?? []).map(int64ToNumber)) < PLACEHOLDER_MIN_ELEMENTS || outputs.has(name)) return false;
+    const consumers = view.consumers(name);
+    return consumers.length > 0 && consumers.every((c) => !c.output.some((o) => isStatic.has(o)) && c.input.every((x, i) => x !== name || (WEIGHT_INPUTS[c.opType]?.includes(i) ?? false)));
+  };
+  const nodes: NodeProto[] = [];
+  const kept: TensorProto[] = [];
+  const replaced = new Set<string>();
+  for (const t of probeGraph.initializer ?? []) {
+    if (!replaceable(t)) {
+      kept.push(t);
+      continue;
+    }
+    const name = t.name ?? '';
+    const dims = (t.dims ?? []).map(int64ToNumber);
+    const dataType = t.dataType ?? DataType.FLOAT;
+    kept.push(makeTensorProto(`${name}::probe_dims`, { dataType: DataType.INT64, dims: [dims.length], data: BigInt64Array.from(dims, BigInt) }));
+    nodes.push({ name: `${name}::probe_zeros`, opType: 'ConstantOfShape', domain: '', input: [`${name}::probe_dims`], output: [name], attribute: [makeAttribute('value', { dataType, dims: [1], data: dataType === DataType.DOUBLE ? new Float64Array(1) : new Float32Array(1) })] });
+    replaced.add(name);
+  }
+  probeGraph.initializer = kept;
+  // Old exports list initializers among the inputs too: a made value is no input.
+  probeGraph.input = (probeGraph.input ?? []).filter((i) => !replaced.has(i.name));
+  return nodes;
 }
 
 function zeros(elemType: number, dims: number[]): AnyTensor {

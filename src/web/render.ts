@@ -10,6 +10,7 @@ import type { OutputKind } from '../methods/types.ts';
 import type { ColormapName } from '../viz/colormaps.ts';
 import type { RgbImage } from '../viz/image.ts';
 import { renderAttribution } from '../viz/render.ts';
+import { bytesToBase64 } from '../base64.ts';
 
 /** `signed`: the method's MethodInfo.signed (its attribution images are signed). */
 export function renderResult(kind: OutputKind, values: Float32Array, dims: readonly number[], image: RgbImage, colormap: ColormapName, alpha: number, signed = false): RgbImage {
@@ -19,13 +20,6 @@ export function renderResult(kind: OutputKind, values: Float32Array, dims: reado
 /** Float32 values <-> base64 of their little-endian bytes (every platform convlens runs on is little-endian). */
 export function floatsToBase64(values: Float32Array): string {
   return bytesToBase64(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-}
-
-/** Base64 without Node's Buffer (the explorer's workspace also runs in a Web Worker). */
-export function bytesToBase64(bytes: Uint8Array): string {
-  let text = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(text);
 }
 
 export function base64ToFloats(b64: string): Float32Array {

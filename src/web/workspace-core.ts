@@ -30,7 +30,8 @@ import type { RgbImage } from '../viz/image.ts';
 import { Lens } from '../app/lens.ts';
 import { readMetadataDefaults } from '../app/model-defaults.ts';
 import type { ActivationsResponse, CurvesResponse, ExplainResponse, ImageEntry, LayerEntry, ModelInfo, PredictResponse } from './api-types.ts';
-import { bytesToBase64, floatsToBase64, renderResult } from './render.ts';
+import { floatsToBase64, renderResult } from './render.ts';
+import { bytesToBase64 } from '../base64.ts';
 
 /** A request that names something that does not exist (HTTP 404). */
 export class NotFoundError extends ConvlensError {

@@ -4,7 +4,6 @@
  */
 import { Command, Option } from 'commander';
 import { checkRedis, defaultQueueName, showUrl } from '../../queue/connection.ts';
-import { startWorker } from '../../queue/worker.ts';
 import { parseInteger, parseNumber } from '../args.ts';
 import { openLens } from '../load.ts';
 
@@ -26,6 +25,7 @@ export function registerWorker(program: Command): void {
     .addOption(new Option('--lock-duration <s>', "seconds without a heartbeat after which a worker's job counts as stalled and is retried").default(30).argParser(parseNumber('--lock-duration', 1)))
     .action(async (url: string, flags: WorkerFlags) => {
       await checkRedis(url);
+      const { startWorker } = await import('../../queue/worker.ts');
       const worker = startWorker(url, {
         queueName: flags.queue,
         concurrency: flags.concurrency,
