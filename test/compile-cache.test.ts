@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serializeModel } from '../src/model/model.ts';
-import { DiskCache } from '../src/runtime/disk-cache.ts';
+import { contentHash, DiskCache } from '../src/runtime/disk-cache.ts';
 import { openModelFile } from '../src/app/open-model.ts';
 import { Rng } from '../src/runtime/rng.ts';
 import { zoo } from './zoo/models.ts';
@@ -52,6 +52,35 @@ test('hit, miss and invalidation: the same model compiles once across opens; a c
   assert.equal(changed.specializations, first.specializations);
   assert.equal(cache.counts.misses - misses, 2 * (first.compilations - 1) + first.specializations);
   assert.notDeepEqual(changed.values, first.values);
+});
+
+test('weights in an external data file are part of the key: new weights there compile again', async () => {
+  const model = zoo['tiny-vgg']!.build(5);
+  const w = model.graph!.initializer!.find((t) => (t.dims ?? []).length === 4)!;
+  const count = w.rawData!.length / 4;
+  const weights = (seed: number) => new Uint8Array(Float32Array.from({ length: count }, (_, i) => Math.sin(seed + i)).buffer);
+  Object.assign(w, { rawData: new Uint8Array(0), dataLocation: 1, externalData: [{ key: 'location', value: 'weights.bin' }] });
+  writeFileSync(modelPath, serializeModel(model));
+  writeFileSync(join(dir, 'weights.bin'), weights(1));
+  const cache = new DiskCache(join(dir, 'external-cache'));
+  const first = await explainWith(cache);
+  const again = await explainWith(cache);
+  assert.equal(again.compilations, 1, 'only the rule-table graph (lrp) compiles again');
+  assert.deepEqual(again.values, first.values);
+  writeFileSync(join(dir, 'weights.bin'), weights(2));
+  const changed = await explainWith(cache);
+  assert.equal(changed.compilations, first.compilations);
+  assert.notDeepEqual(changed.values, first.values);
+});
+
+test("a file's hash is remembered by its identity and taken again when the file changes", () => {
+  const cache = new DiskCache(join(dir, 'hash-cache'));
+  const file = join(dir, 'hashed.bin');
+  writeFileSync(file, 'one');
+  assert.equal(cache.fileHash(file), contentHash(new TextEncoder().encode('one')));
+  assert.equal(cache.fileHash(file), contentHash(new TextEncoder().encode('one')));
+  writeFileSync(file, 'two, longer');
+  assert.equal(cache.fileHash(file), contentHash(new TextEncoder().encode('two, longer')));
 });
 
 test('the cache folder stays within its bound; damaged entries are misses', async () => {

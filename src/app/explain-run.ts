@@ -7,7 +7,8 @@
  * ones link them), so memory does not grow with the number of inputs, an interrupted run leaves a record of what it wrote,
  * `skipExisting` resumes it, and several runs into one folder share one report.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { defaultOpset } from '../model/model.ts';
 import { summarize } from '../inspect/summary.ts';
@@ -89,11 +90,11 @@ export function renderExplanation(e: Explanation, image: RgbImage, colormap: Col
 const recordDir = (out: string) => join(out, '.convlens', 'inputs');
 
 let temporaries = 0;
-/** Write through a temporary file and a rename, so a file is whole or absent. */
-function writeAtomic(path: string, bytes: Uint8Array | string, tempDir?: string): void {
+/** Write through a temporary file and a rename, so a file is whole or absent (on libuv's threads, beside the model's runs). */
+async function writeAtomic(path: string, bytes: Uint8Array | string, tempDir?: string): Promise<void> {
   const tmp = tempDir ? join(tempDir, `${temporaries++}-${basename(path)}`) : `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
 }
 
 function readRecord(path: string): InputRecord | undefined {
@@ -196,10 +197,10 @@ export async function explainEntries(lens: Lens, todo: readonly InputEntry[], ru
 async function writeBatch(lens: Lens, batch: InputBatch, result: BatchExplanation, run: ExplainRunOptions, into: EntriesResult, firstOrder: number): Promise<void> {
   const records = recordDir(run.out);
   const startedAt = run.startedAt ?? new Date().toISOString();
-  const write = (name: string, bytes: Uint8Array) => {
+  const write = async (name: string, bytes: Uint8Array | Promise<Uint8Array>) => {
     const path = join(run.out, name);
-    writeAtomic(path, bytes, run.tempDir);
-    into.files.push(path);
+    into.files.push(path); // in order, not as writes finish (a failed write fails the run)
+    await writeAtomic(path, await bytes, run.tempDir);
   };
   const cells: InputRecord['cells'][] = batch.names.map(() => []);
   const pngs: { file: string; image: RgbImage }[] = [];
@@ -230,10 +231,9 @@ async function writeBatch(lens: Lens, batch: InputBatch, result: BatchExplanatio
     }
   }
   for (const [i, name] of batch.names.entries()) pngs.push({ file: `${name}.input.png`, image: batch.images[i]! });
-  const encoded = await Promise.all(pngs.map(({ image }) => encodePng(image)));
-  pngs.forEach(({ file }, i) => write(file, encoded[i]!));
-  for (const { file, bytes } of raws) write(file, bytes);
+  await Promise.all([...pngs.map(({ file, image }) => write(file, encodePng(image))), ...raws.map(({ file, bytes }) => write(file, bytes))]);
   mkdirSync(records, { recursive: true });
+  const writing: Promise<void>[] = [];
   for (const [i, name] of batch.names.entries()) {
     const image = batch.images[i]!;
     const record: InputRecord = {
@@ -244,10 +244,11 @@ async function writeBatch(lens: Lens, batch: InputBatch, result: BatchExplanatio
       predictions: result.top[i]!,
       cells: cells[i]!,
     };
-    writeAtomic(join(records, `${name}.json`), JSON.stringify(record), run.tempDir);
+    writing.push(writeAtomic(join(records, `${name}.json`), JSON.stringify(record), run.tempDir));
     into.records.push(record);
     into.inputs.push({ name, top: result.top[i]!.map(({ class: c, label, probability, score }) => ({ class: c, label, probability, score })) });
   }
+  await Promise.all(writing);
 }
 
 function prepareOut(out: string): void {
@@ -310,7 +311,7 @@ export async function reportModel(lens: Lens): Promise<ReportData['model']> {
 }
 
 /** Report pages (index.html, page-2.html, ...) in `out` from records, earlier runs first, then input order. */
-export function writeReportPages(out: string, refs: readonly RecordRef[], meta: ReportMeta, pageSize = 50): string {
+export async function writeReportPages(out: string, refs: readonly RecordRef[], meta: ReportMeta, pageSize = 50): Promise<string> {
   const keys = [...refs].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.order - b.order));
   const count = Math.max(1, Math.ceil(keys.length / pageSize));
   const pageFile = (p: number) => (p === 1 ? 'index.html' : `page-${p}.html`);
@@ -336,7 +337,7 @@ export function writeReportPages(out: string, refs: readonly RecordRef[], meta: 
       page: { number: p, count, href: pageFile, firstInput: (p - 1) * pageSize, totalInputs: keys.length },
       ...(meta.skipped.length ? { skipped: meta.skipped.map(({ name, reason }) => ({ name, reason })) } : {}),
     };
-    writeAtomic(join(out, pageFile(p)), renderReport(data));
+    await writeAtomic(join(out, pageFile(p)), renderReport(data));
   }
   return resolve(join(out, 'index.html'));
 }

@@ -1,6 +1,6 @@
 /**
- * Inputs as a stream of batches: entries are decoded a batch ahead of the one being
- * explained (sharp decodes on its own threads meanwhile), so memory holds about two
+ * Inputs as a stream of batches: entries are decoded two batches ahead of the one being
+ * explained (sharp decodes on its own threads meanwhile), so memory holds about three
  * batches whatever the number of inputs. An unreadable input is reported and skipped, or
  * stops the run when `strict`.
  */
@@ -66,20 +66,31 @@ function concatLoaded(parts: LoadedInputs[]): LoadedInputs {
   };
 }
 
-/** Batches of `batchSize` entries, the next one decoding while the caller works on this one. */
+/** Batches decoded ahead of the one the caller works on (sharp decodes them on its own threads meanwhile). */
+const PREFETCH = 2;
+
+/** Batches of `batchSize` entries, the next ones decoding while the caller works on this one. */
 export async function* inputBatches(lens: Lens, entries: readonly InputEntry[], options: BatchOptions): AsyncGenerator<InputBatch> {
   const groups: InputEntry[][] = [];
   for (let i = 0; i < entries.length; i += options.batchSize) groups.push(entries.slice(i, i + options.batchSize));
   const strict = options.strict ?? false;
-  let next = groups.length ? decodeBatch(lens, groups[0]!, strict) : undefined;
+  const pending: ReturnType<typeof decodeBatch>[] = [];
+  let started = 0;
+  const fill = () => {
+    while (started < groups.length && pending.length <= PREFETCH) {
+      const decoding = decodeBatch(lens, groups[started++]!, strict);
+      // A rejected prefetch surfaces when awaited; keep it from being reported as unhandled meanwhile.
+      decoding.catch(() => undefined);
+      pending.push(decoding);
+    }
+  };
+  fill();
   let first = 0;
-  for (let g = 0; g < groups.length; g++) {
-    const current = await next!;
-    next = g + 1 < groups.length ? decodeBatch(lens, groups[g + 1]!, strict) : undefined;
-    // A rejected prefetch surfaces when awaited; keep it from being reported as unhandled meanwhile.
-    next?.catch(() => undefined);
+  for (const group of groups) {
+    const current = await pending.shift()!;
+    fill();
     if (current.loaded) yield { ...current.loaded, first, skipped: current.skipped };
     else yield { tensor: { data: new Float32Array(0), dims: [0] }, images: [], names: [], layout: lens.spec.layout, first, skipped: current.skipped };
-    first += groups[g]!.length;
+    first += group.length;
   }
 }

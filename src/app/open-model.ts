@@ -30,11 +30,13 @@ export function modelFileDefaults(path: string, model: ModelProto): ModelDefault
  */
 export async function openModelFile(path: string, options: Omit<OpenOptions, 'defaults' | 'store'> & { cache?: DiskCache } = {}): Promise<Lens> {
   const { cache, ...rest } = options;
-  const model = readModelFile(path);
-  // An imported TF.js model's content is its ONNX form; an .onnx file's is its bytes. Hashed
-  // when a graph is first looked up (commands that compile nothing never pay for it).
+  const external = new Set<string>();
+  const model = readModelFile(path, external);
+  // An imported TF.js model's content is its ONNX form; an .onnx file's is its bytes and its
+  // external data files' (hashes the cache remembers by file identity). Hashed when a graph
+  // is first looked up (commands that compile nothing never pay for it).
   let hash: string | undefined;
-  const modelHash = () => (hash ??= contentHash(path.endsWith('.onnx') ? readFileSync(path) : serializeModel(model)));
+  const modelHash = () => (hash ??= path.endsWith('.onnx') ? [path, ...external].map((f) => cache!.fileHash(f)).join(' ') : contentHash(serializeModel(model)));
   const store: CompiledStore | undefined = cache && {
     read: (key) => cache.read(modelHash(), key),
     write: (key, entry) => cache.write(modelHash(), key, entry),

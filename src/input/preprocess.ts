@@ -43,21 +43,26 @@ export function imageToTensor(images: readonly RgbImage[], layout: InputLayout, 
   const plane = width * height;
   const data = new Float32Array(images.length * plane * C);
   const nchw = layout.layout === 'nchw';
+  // One loop per case, constants hoisted (this runs on every pixel of every input).
+  const [a0, a1, a2] = a as [number, number, number];
+  const [b0, b1, b2] = b as [number, number, number];
+  const [s0, s1, s2] = src as [number, number, number];
   images.forEach((img, n) => {
     const base = n * plane * C;
     const px = img.data;
-    for (let p = 0; p < plane; p++) {
-      const r = px[3 * p]!;
-      const g = px[3 * p + 1]!;
-      const bl = px[3 * p + 2]!;
-      if (C === 1) {
-        const luma = LUMA[0] * r + LUMA[1] * g + LUMA[2] * bl;
-        data[base + p] = luma * a[0]! + b[0]!;
-        continue;
+    if (C === 1) {
+      for (let p = 0, q = 0; p < plane; p++, q += 3) data[base + p] = (LUMA[0] * px[q]! + LUMA[1] * px[q + 1]! + LUMA[2] * px[q + 2]!) * a0 + b0;
+    } else if (nchw) {
+      for (let p = 0, q = 0; p < plane; p++, q += 3) {
+        data[base + p] = px[q + s0]! * a0 + b0;
+        data[base + plane + p] = px[q + s1]! * a1 + b1;
+        data[base + 2 * plane + p] = px[q + s2]! * a2 + b2;
       }
-      for (let c = 0; c < 3; c++) {
-        const v = px[3 * p + src[c]!]! * a[c]! + b[c]!;
-        data[nchw ? base + c * plane + p : base + 3 * p + c] = v;
+    } else {
+      for (let q = 0; q < 3 * plane; q += 3) {
+        data[base + q] = px[q + s0]! * a0 + b0;
+        data[base + q + 1] = px[q + s1]! * a1 + b1;
+        data[base + q + 2] = px[q + s2]! * a2 + b2;
       }
     }
   });

@@ -20,7 +20,8 @@ const inside = (base: string, file: string) => {
   return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
 };
 
-export function readModelFile(path: string): ModelProto {
+/** Read a model file; `externalFiles` receives the paths of the external data files it read. */
+export function readModelFile(path: string, externalFiles?: Set<string>): ModelProto {
   const st = statOf(path);
   if (!st) throw new ModelError(`model file '${path}' does not exist: check the path`);
   if (st.isDirectory()) throw new ModelError(`'${path}' is a folder, not an .onnx file`);
@@ -40,6 +41,7 @@ export function readModelFile(path: string): ModelProto {
     if (!fst.isFile()) throw new ModelError(`external data '${location}' is not a regular file (a folder, pipe or device): keep the weights file next to '${path}'`);
     // Through symlinks too: the real file must be inside the model's real folder.
     if (!inside(realBase, realpathSync(file))) throw new ModelError(`external data location '${location}' links outside the model's folder: refusing to read it`);
+    externalFiles?.add(file);
     const size = fst.size;
     const n = length ?? size - offset;
     if (offset > size || n < 0 || offset + n > size) {

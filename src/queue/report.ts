@@ -48,6 +48,6 @@ export async function writeQueueReport(queue: Queue, out: string, pageSize?: num
     methods: [...ms.entries()].map(([id, t]) => ({ id, ms: t })),
     skipped: [...skipped.values()],
   };
-  const report = writeReportPages(dir, refs, meta, pageSize);
+  const report = await writeReportPages(dir, refs, meta, pageSize);
   return { report, inputs: refs.length, unreadable: skipped.size, unfinished };
 }

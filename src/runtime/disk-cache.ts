@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const defaultCacheBytes = 2 * 1024 ** 3;
@@ -85,11 +85,40 @@ export class DiskCache {
     readonly maxBytes = defaultCacheBytes,
   ) {
     this.dir = join(dir, 'compiled');
+    this.hashes = join(dir, 'hashes');
   }
+
+  private readonly hashes: string;
 
   private file(modelHash: string, key: string): string {
     const id = createHash('sha256').update(`${modelHash}\0${key}\0${codeFingerprint()}\0${machineFingerprint()}`).digest('hex').slice(0, 40);
     return join(this.dir, id);
+  }
+
+  /**
+   * The content hash of a file, remembered by its path, size, modification time and inode
+   * (hashing a 100 MB model costs more than a run's other start-up work together).
+   */
+  fileHash(path: string): string {
+    const st = statSync(path);
+    const id = `${st.size} ${st.mtimeMs} ${st.ino} ${st.dev}`;
+    const memo = join(this.hashes, createHash('sha256').update(resolve(path)).digest('hex').slice(0, 40));
+    try {
+      const [seen, hash] = readFileSync(memo, 'utf8').split('\n');
+      if (seen === id && hash && /^[0-9a-f]{64}$/.test(hash)) return hash;
+    } catch {
+      // not seen yet
+    }
+    const hash = contentHash(readFileSync(path));
+    try {
+      mkdirSync(this.hashes, { recursive: true });
+      const tmp = `${memo}${temporary}${process.pid}`;
+      writeFileSync(tmp, `${id}\n${hash}`);
+      renameSync(tmp, memo);
+    } catch {
+      // a read-only cache folder: hashed again next time
+    }
+    return hash;
   }
 
   read(modelHash: string, key: string): CacheEntry | undefined {

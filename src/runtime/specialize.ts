@@ -105,7 +105,7 @@ function checkBatch(view: GraphView, shapes: Map<string, number[]>, inputShapes:
   }
 }
 
-function staticTensors(view: GraphView): Set<string> {
+export function staticTensors(view: GraphView): Set<string> {
   const s = new Set<string>((view.graph.initializer ?? []).map((t) => t.name ?? ''));
   s.add('');
   for (const node of view.nodes) {
@@ -208,7 +208,7 @@ const PLACEHOLDER_MIN_ELEMENTS = 1024;
  * then holds no copy of the weights to serialize and load (100 MB for ResNet-50).
  * Returns the nodes that make them; the initializers leave `probeGraph`.
  */
-function placeholderWeights(probeGraph: GraphProto, view: GraphView, isStatic: ReadonlySet<string>): NodeProto[] {
+export function placeholderWeights(probeGraph: GraphProto, view: GraphView, isStatic: ReadonlySet<string>): NodeProto[] {
   const outputs = new Set((probeGraph.output ?? []).map((o) => o.name));
   const replaceable = (t: TensorProto): boolean => {
     const name = t.name ?? '';
