@@ -5,11 +5,12 @@
  * onnxruntime forward of the same images measured in this process (cold: an empty
  * compiled-graph cache; warm: the same command again). The compiled CLI (dist/, `npm run
  * build`) is run when present, as an installed package runs it. Peak RSS of each command
- * comes from GNU time (2,000 inputs for the memory check); the time to the first written map from watching the output
- * folder. Where python3-torch is installed, bench/torch-gradcam.py (Grad-CAM on
- * torchvision's resnet50 with random weights, the same layer shapes) runs on the same
- * images as the Python reference, both as pytorch-grad-cam computes it (a full backward)
- * and as a lean hook script (a backward through the head only). Prints one JSON line.
+ * comes from GNU time (2,000 inputs for the memory check); the time to the first written
+ * map from watching the output folder. Runs on 32 images are medians of 3 (this machine's
+ * speed drifts between runs). Where python3-torch is installed, bench/torch-gradcam.py
+ * (Grad-CAM on torchvision's resnet50 with random weights, the same layer shapes) runs on
+ * the same images as the Python reference, both as pytorch-grad-cam computes it (a full
+ * backward) and as a lean hook script (a backward through the head only). Prints one JSON line.
  *
  *   node --import tsx bench/pipeline-case.ts
  */
@@ -46,8 +47,12 @@ async function writeImages(folder: string, n: number): Promise<void> {
   }
 }
 
+const ROUNDS = 3;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+type Measured = { s: number; rssMb: number; firstMs: number };
+
 /** Run a command under GNU time: wall seconds, peak RSS MB, and ms until `firstFile` (a suffix) appears in `watch`. */
-function measure(cmd: string, args: string[], watch?: string, firstFile?: string): Promise<{ s: number; rssMb: number; firstMs: number }> {
+function measure(cmd: string, args: string[], watch?: string, firstFile?: string): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let firstMs = NaN;
@@ -86,9 +91,13 @@ for (let i = 0; i < 2000; i++) symlinkSync(join(dir, 'images256', `img${String(i
   const batch = { data: Float32Array.from({ length: 8 * 3 * 224 * 224 }, () => rng.normal()), dims: [8, 3, 224, 224] };
   await session.run({ input: batch });
   for (const n of sizes) {
-    const t0 = performance.now();
-    for (let i = 0; i < n / 8; i++) await session.run({ input: batch });
-    result[`forward ${n} s`] = (performance.now() - t0) / 1000;
+    const times: number[] = [];
+    for (let round = 0; round < (n === 32 ? ROUNDS : 1); round++) {
+      const t0 = performance.now();
+      for (let i = 0; i < n / 8; i++) await session.run({ input: batch });
+      times.push((performance.now() - t0) / 1000);
+    }
+    result[`forward ${n} s`] = median(times);
   }
   await session.release();
 }
@@ -99,19 +108,27 @@ const cacheDir = join(dir, 'cache');
 for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop', sizes]] as const) {
   for (const n of counts) {
     const out = join(dir, `out-${method}-${n}`);
-    // Cold: a cache folder of its own, empty for each command.
-    rmSync(cacheDir, { recursive: true, force: true });
-    const r = await measure(process.execPath, [cli, 'explain', modelPath, join(dir, `images${n}`), '-m', method, '--batch-size', '8', '--preset', 'imagenet', '--resize', 'stretch', '-o', out], out, `.${method}.png`);
-    result[`${method} ${n} s`] = r.s;
-    result[`${method} ${n} peak RSS MB`] = r.rssMb;
-    result[`${method} ${n} first map ms`] = r.firstMs;
-    rmSync(out, { recursive: true, force: true });
-    if (n === 32) {
-      // Warm: the same command again, its compiled graphs in the cache.
-      const warm = await measure(process.execPath, [cli, 'explain', modelPath, join(dir, `images${n}`), '-m', method, '--batch-size', '8', '--preset', 'imagenet', '--resize', 'stretch', '-o', out], out, `.${method}.png`);
-      result[`${method} ${n} warm s`] = warm.s;
-      result[`${method} ${n} warm first map ms`] = warm.firstMs;
+    const explain = () => measure(process.execPath, [cli, 'explain', modelPath, join(dir, `images${n}`), '-m', method, '--batch-size', '8', '--preset', 'imagenet', '--resize', 'stretch', '-o', out], out, `.${method}.png`);
+    // 32 images: medians of a few rounds (this machine's speed drifts); each cold command with an empty cache folder.
+    const rounds = n === 32 ? ROUNDS : 1;
+    const cold: Measured[] = [];
+    const warm: Measured[] = [];
+    for (let round = 0; round < rounds; round++) {
+      rmSync(cacheDir, { recursive: true, force: true });
+      cold.push(await explain());
       rmSync(out, { recursive: true, force: true });
+      if (n === 32) {
+        // Warm: the same command again, its compiled graphs in the cache.
+        warm.push(await explain());
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
+    result[`${method} ${n} s`] = median(cold.map((r) => r.s));
+    result[`${method} ${n} peak RSS MB`] = Math.max(...cold.map((r) => r.rssMb));
+    result[`${method} ${n} first map ms`] = median(cold.map((r) => r.firstMs));
+    if (warm.length) {
+      result[`${method} ${n} warm s`] = median(warm.map((r) => r.s));
+      result[`${method} ${n} warm first map ms`] = median(warm.map((r) => r.firstMs));
     }
   }
 }
@@ -122,9 +139,10 @@ const torch = spawnSync(python, ['-c', 'import torch, torchvision, PIL'], { stdi
 if (torch) {
   for (const variant of ['pytorch-grad-cam', 'hook']) {
     for (const n of sizes) {
-      const r = await measure(python, [join(root, 'bench/torch-gradcam.py'), join(dir, `images${n}`), join(dir, `torch-out-${n}`), variant]);
-      result[`torch ${variant} ${n} s`] = r.s;
-      result[`torch ${variant} ${n} peak RSS MB`] = r.rssMb;
+      const runs: Measured[] = [];
+      for (let round = 0; round < (n === 32 ? ROUNDS : 1); round++) runs.push(await measure(python, [join(root, 'bench/torch-gradcam.py'), join(dir, `images${n}`), join(dir, `torch-out-${n}`), variant]));
+      result[`torch ${variant} ${n} s`] = median(runs.map((r) => r.s));
+      result[`torch ${variant} ${n} peak RSS MB`] = Math.max(...runs.map((r) => r.rssMb));
     }
   }
 } else {

@@ -126,7 +126,7 @@ function mergeSections(old: string, fresh: string, fullRun: boolean): string {
 /** The whole-process section (bench/pipeline-case.ts). */
 function pipelineSection(p: Record<string, number>): string[] {
   const out = ['## Whole process (issue: one explain pipeline)', ''];
-  out.push('`convlens explain resnet50.onnx FOLDER -m METHOD --batch-size 8` as a fresh process (first run, no compiled-graph cache entry for this model), random-weight ResNet-50, 224x224 PNGs (`node --import tsx bench/pipeline-case.ts`). "forward" = the pure batched onnxruntime forward of the same number of images in batches of 8, in the bench process. Peak RSS from GNU time.', '');
+  out.push('`convlens explain resnet50.onnx FOLDER -m METHOD --batch-size 8` as a fresh process (first run, no compiled-graph cache entry for this model), random-weight ResNet-50, 224x224 PNGs (`node --import tsx bench/pipeline-case.ts`). "forward" = the pure batched onnxruntime forward of the same number of images in batches of 8, in the bench process. Peak RSS from GNU time. Rows for 32 images are medians of 3 runs (the speed of this machine drifts by 10-20% between runs); the others are single runs.', '');
   out.push('| command | images | wall | / pure forward | peak RSS | first map written |', '|---|---|---|---|---|---|');
   for (const m of ['grad-cam', 'guided-backprop']) {
     for (const n of [32, 256, 2000]) {

@@ -230,3 +230,23 @@ for (const name of cases) {
     assert.ok(r >= 0.97, `pearson ${r}`);
   });
 }
+
+test('perturbation methods report progress over the whole method: rising, several steps, ending at 1, in every row', async () => {
+  await using explainer = await Explainer.create(readModelFile(fixture('reference/tiny-vgg/model.onnx')));
+  const rng = new Rng(21);
+  const images = { data: Float32Array.from({ length: 2 * 3 * 32 * 32 }, () => rng.normal()), dims: [2, 3, 32, 32] };
+  for (const [method, options, least] of [
+    ['occlusion', { window: 4, stride: 2 }, 8],
+    ['rise', { masks: 200 }, 4],
+    ['score-cam', {}, 2],
+    ['ablation-cam', {}, 2],
+  ] as const) {
+    const seen: number[] = [];
+    await explainer.explain(images, method, { ...options, batchSize: 8 }, { onProgress: (f) => seen.push(f) });
+    assert.ok(seen.length >= least, `${method}: ${seen.length} reports`);
+    seen.forEach((f, i) => assert.ok(f > 0 && f <= 1 && (i === 0 || f >= seen[i - 1]!), `${method} rises within (0, 1]: ${seen.join(', ')}`));
+    assert.equal(seen.at(-1), 1, `${method} ends at 1`);
+    // Half-way through means the first image is done, not that one call of many ended.
+    assert.ok(seen.filter((f) => f <= 0.5).length >= least / 2, `${method}: ${seen.join(', ')}`);
+  }
+});

@@ -1,7 +1,8 @@
 /**
  * The explorer cancels: when the page aborts a running explain (the user picked another
  * method or image), the model worker stops it between onnxruntime runs instead of
- * finishing it, and the next request runs at once. Also: the explorer reads the model's
+ * finishing it, and the next request runs at once; while it runs, /api/status tells how far
+ * it is. Also: the explorer reads the model's
  * own metadata (preprocessing, labels) like the CLI, and gives the deletion/insertion
  * curves of a displayed map equal to the library's metrics.
  */
@@ -58,6 +59,29 @@ test('an aborted explain stops in the worker (it is not finished and cached), an
   assert.equal(again.cached, false);
   const cachedNow = (await (await api('/api/explain', slow)).json()) as ExplainResponse;
   assert.equal(cachedNow.cached, true);
+});
+
+test('GET /api/status reports the running explain\'s progress, rising from 0 to 1, and nothing once it is done', async () => {
+  const slow = { image: 'sample-coffee', method: 'rise', options: { masks: 12000 } };
+  let done = false;
+  const pending = api('/api/explain', slow).then(async (r) => {
+    done = true;
+    return (await r.json()) as ExplainResponse;
+  });
+  const seen: number[] = [];
+  while (!done) {
+    const { progress } = (await (await api('/api/status')).json()) as StatusResponse;
+    if (progress) {
+      assert.equal(progress.method, 'rise');
+      seen.push(progress.fraction);
+    }
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  assert.equal((await pending).method, 'rise');
+  const moving = seen.filter((f) => f > 0);
+  assert.ok(moving.length >= 2 && new Set(moving).size >= 2, `progress seen while running: ${seen.join(', ')}`);
+  seen.forEach((f, i) => assert.ok(f >= 0 && f <= 1 && (i === 0 || f >= seen[i - 1]!), `fractions rise within [0, 1]: ${seen.join(', ')}`));
+  assert.equal(((await (await api('/api/status')).json()) as StatusResponse).progress, null);
 });
 
 test('POST /api/curves: the deletion and insertion curves of the shown map, equal to the library metrics', async () => {

@@ -159,7 +159,8 @@ export async function explainRun(lens: Lens, inputs: readonly string[], run: Exp
  * of a larger run): outputs and per-input records into `run.out`, no report. `firstOrder` is
  * the first entry's position in the whole run; unreadable inputs are skipped unless strict.
  */
-export async function explainEntries(lens: Lens, todo: readonly InputEntry[], run: ExplainRunOptions, firstOrder = 0, into = emptyEntriesResult(run.methods)): Promise<EntriesResult> {
+export async function explainEntries(lens: Lens, todo: readonly InputEntry[], given: ExplainRunOptions, firstOrder = 0, into = emptyEntriesResult(given.methods)): Promise<EntriesResult> {
+  const run = { ...given, startedAt: given.startedAt ?? new Date().toISOString() }; // one time stamp for every record
   const batchSize = run.options.batchSize ?? 8;
   let finished = 0;
   // Each batch's files are encoded and written while the next batch runs (one batch behind).
@@ -194,9 +195,8 @@ export async function explainEntries(lens: Lens, todo: readonly InputEntry[], ru
  * Render a batch's results, encode its PNGs together (sharp's threads, while the next batch
  * runs) and write them, then each input's record (a record appears only after its files).
  */
-async function writeBatch(lens: Lens, batch: InputBatch, result: BatchExplanation, run: ExplainRunOptions, into: EntriesResult, firstOrder: number): Promise<void> {
+async function writeBatch(lens: Lens, batch: InputBatch, result: BatchExplanation, run: ExplainRunOptions & { startedAt: string }, into: EntriesResult, firstOrder: number): Promise<void> {
   const records = recordDir(run.out);
-  const startedAt = run.startedAt ?? new Date().toISOString();
   const write = async (name: string, bytes: Uint8Array | Promise<Uint8Array>) => {
     const path = join(run.out, name);
     into.files.push(path); // in order, not as writes finish (a failed write fails the run)
@@ -238,7 +238,7 @@ async function writeBatch(lens: Lens, batch: InputBatch, result: BatchExplanatio
     const image = batch.images[i]!;
     const record: InputRecord = {
       name,
-      at: startedAt,
+      at: run.startedAt,
       order: firstOrder + batch.first + i,
       image: { src: `${name}.input.png`, width: image.width, height: image.height },
       predictions: result.top[i]!,

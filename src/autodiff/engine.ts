@@ -132,7 +132,8 @@ export class GradientEngine {
       built = { model: entry.bytes, info: compiled };
     }
     const target = store?.optimizedTarget?.(optimizedKey, entry.info);
-    return target ? { ...built, options: { saveOptimized: target.path }, created: target.commit } : built;
+    // If onnxruntime cannot save its optimized graph (too large for one file), the session is made without.
+    return target ? { ...built, options: { saveOptimized: target.path }, created: target.commit, retry: async () => built } : built;
   }
 
   /** Whether the graph for this shape (injected inputs left out) and request is compiled. */

@@ -85,6 +85,8 @@ export function concatRows(parts: readonly Tensor[]): Tensor {
 
 export class MethodContext {
   private batch: number;
+  /** Perturbed copies the method announced (plan) and those run so far (advance). */
+  private readonly work = { planned: 0, done: 0 };
 
   constructor(
     readonly engine: GradientEngine,
@@ -104,6 +106,26 @@ export class MethodContext {
 
   get rows(): number {
     return this.targets.imageIndex.length;
+  }
+
+  /**
+   * A method that runs many perturbed copies in several calls announces how many before it
+   * starts (`plan`) and counts them as they run (`advance`): progress is then the share of
+   * the whole method done, not of each call. Without a plan, each run reports its own rows.
+   */
+  plan(copies: number): void {
+    this.work.planned += copies;
+  }
+
+  /** Channels of these layers, summed (their dim 1 in the specialized model). */
+  channels(layers: readonly string[]): number {
+    return layers.reduce((n, l) => n + (this.specialized.shapes.get(l)?.[1] ?? 0), 0);
+  }
+
+  advance(copies: number): void {
+    if (this.work.planned === 0) return;
+    this.work.done += copies;
+    this.hooks.onProgress?.(Math.min(1, this.work.done / this.work.planned));
   }
 
   /** The image of each row (the batch itself when each image is one row). */
@@ -196,7 +218,7 @@ export class MethodContext {
       const keep = (r: Record<string, Tensor>) => (pad === 0 ? r : Object.fromEntries(Object.entries(r).map(([k, t]) => [k, sliceRows(t, 0, to - from)])));
       chunks.push({ outputs: keep(res.outputs), exposed: keep(res.exposed), gradients: keep(res.gradients), target: res.compiled.target });
       from = to;
-      this.hooks.onProgress?.(from / n);
+      if (this.work.planned === 0) this.hooks.onProgress?.(from / n);
     }
     const merge = (pick: (r: RunResult) => Record<string, Tensor>) =>
       Object.fromEntries(Object.keys(pick(chunks[0]!)).map((k) => [k, concatRows(chunks.map((c) => pick(c)[k]!))]));

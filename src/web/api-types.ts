@@ -153,4 +153,6 @@ export interface ActivationsResponse {
 export interface StatusResponse {
   model: string | null;
   queue: { running: boolean; waiting: number; dropped: number; done: number };
+  /** The explain running now: its method and the fraction of it done. */
+  progress: { method: string; fraction: number } | null;
 }

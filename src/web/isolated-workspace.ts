@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { ConvlensError } from '../errors.ts';
 import type { ExplainArgs } from './workspace-core.ts';
 import type { ActivationsResponse, CurvesResponse, ExplainResponse, ImageEntry, ModelInfo, PredictResponse } from './api-types.ts';
-import type { HostCall, HostCancel, HostReply, WorkspaceOp } from './workspace-host.ts';
+import type { HostCall, HostCancel, HostProgress, HostReply, WorkspaceOp } from './workspace-host.ts';
 import { CancelledError } from '../methods/context.ts';
 import { NotFoundError, type ModelSettings } from './workspace.ts';
 import type { ColormapName } from '../viz/colormaps.ts';
@@ -35,6 +35,8 @@ interface Pending {
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
   op: WorkspaceOp;
+  /** An explain's method and how far it is. */
+  progress?: { method: string; fraction: number };
 }
 
 interface Journal {
@@ -64,6 +66,12 @@ export class IsolatedWorkspace {
 
   get current(): ModelInfo | undefined {
     return this.info;
+  }
+
+  /** The running explain's method and the fraction of it done, if one runs. */
+  get progress(): { method: string; fraction: number } | undefined {
+    for (const p of this.pending.values()) if (p.progress) return { ...p.progress };
+    return undefined;
   }
 
   async loadModel(bytes: Uint8Array, settings: ModelSettings): Promise<ModelInfo> {
@@ -143,7 +151,8 @@ export class IsolatedWorkspace {
         this.kill(new TimeBudgetError('the request was stopped: another request ran past the time budget and the model worker was restarted; send it again'));
         reject(new TimeBudgetError(`'${op}' did not finish within the time budget of ${this.timeBudgetMs / 1000} s and was stopped (a model with long loops, or too slow a method for this machine); the model worker was restarted: try a faster method or raise the budget (convlens serve --time-limit SECONDS)`));
       }, this.timeBudgetMs);
-      this.pending.set(id, { resolve, reject, timer, op });
+      const method = op === 'explain' ? (args[0] as { method?: string } | undefined)?.method : undefined;
+      this.pending.set(id, { resolve, reject, timer, op, ...(method ? { progress: { method, fraction: 0 } } : {}) });
       child.send({ id, op, args } satisfies HostCall);
     });
   }
@@ -161,7 +170,12 @@ export class IsolatedWorkspace {
     const child = fork(hostFile, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.starts++;
     this.proc = child;
-    child.on('message', (reply: HostReply) => this.answer(reply));
+    child.on('message', (reply: HostReply | HostProgress) => {
+      if ('progress' in reply) {
+        const p = this.pending.get(reply.progress)?.progress;
+        if (p) p.fraction = reply.fraction;
+      } else this.answer(reply);
+    });
     child.on('exit', (code, signal) => {
       if (this.proc !== child) return; // killed on purpose: its calls were answered already
       this.proc = undefined;

@@ -313,7 +313,7 @@ export async function startServer(options: ServeOptions): Promise<ExplorerServer
 
     if (route === 'GET /api/methods') return sendJson(res, methodList);
     if (route === 'GET /api/model') return sendJson(res, workspace.current);
-    if (route === 'GET /api/status') return sendJson(res, { model: workspace.current?.name ?? null, queue: queue.status } satisfies StatusResponse);
+    if (route === 'GET /api/status') return sendJson(res, { model: workspace.current?.name ?? null, queue: queue.status, progress: workspace.progress ?? null } satisfies StatusResponse);
     if (route === 'POST /api/model') {
       const settings = modelSettings(url.searchParams);
       const bytes = await readBody(req, limits.model, 'the model');

@@ -81,6 +81,17 @@ interface StoredImage {
 const MAX_UPLOADED_IMAGES = 200;
 const MAX_CACHED_EXPLANATIONS = 64;
 
+/** A progress callback that passes a fraction on at most every `ms` (methods may report thousands of steps). */
+export function throttledProgress(post: (fraction: number) => void, ms = 100): (fraction: number) => void {
+  let last = -Infinity;
+  return (fraction) => {
+    const now = performance.now();
+    if (now - last < ms) return;
+    last = now;
+    post(fraction);
+  };
+}
+
 /** What names an explanation (the explain request without its drawing settings). */
 export interface ExplainArgs {
   image: string;
@@ -235,7 +246,7 @@ export class WorkspaceCore {
   }
 
   /** The explanation of a request, computed or from the cache. */
-  private async explanation(req: ExplainArgs, signal?: AbortSignal): Promise<{ entry: { e: Explanation; ms: number }; cached: boolean; prepared: { image: RgbImage; tensor: Tensor } }> {
+  private async explanation(req: ExplainArgs, signal?: AbortSignal, onProgress?: (fraction: number) => void): Promise<{ entry: { e: Explanation; ms: number }; cached: boolean; prepared: { image: RgbImage; tensor: Tensor } }> {
     const m = this.loaded();
     const method = getMethod(req.method);
     const prepared = await this.prepare(this.image(req.image));
@@ -249,7 +260,7 @@ export class WorkspaceCore {
     const cached = entry !== undefined;
     if (!entry) {
       const t0 = performance.now();
-      const hooks: RunHooks = signal ? { signal } : {};
+      const hooks: RunHooks = { ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) };
       const options = { ...req.options, target: target === 'auto' ? ('auto' as const) : [target], ...(layer !== undefined ? { targetLayers: [layer] } : {}) };
       const results = await m.lens.explain(prepared.tensor, req.method, options, hooks);
       entry = { e: results[0]!, ms: performance.now() - t0 };
@@ -277,9 +288,12 @@ export class WorkspaceCore {
     return { method: e.method, class: e.class ?? null, fractions: del.fractions, deletion: del.curves[0]!, insertion: ins.curves[0]!, deletionAuc: del.values[0]!, insertionAuc: ins.values[0]!, ms: performance.now() - t0 };
   }
 
-  /** `signal`: a newer request stops this one between onnxruntime runs (CancelledError). */
-  async explain(req: ExplainArgs & { colormap: ColormapName; alpha: number }, signal?: AbortSignal): Promise<ExplainResponse> {
-    const { entry, cached, prepared } = await this.explanation(req, signal);
+  /**
+   * `signal`: a newer request stops this one between onnxruntime runs (CancelledError);
+   * `onProgress`: the fraction of the method done, as it advances (long perturbation methods).
+   */
+  async explain(req: ExplainArgs & { colormap: ColormapName; alpha: number }, signal?: AbortSignal, onProgress?: (fraction: number) => void): Promise<ExplainResponse> {
+    const { entry, cached, prepared } = await this.explanation(req, signal, onProgress);
     const { e, ms } = entry;
     const rendered = renderResult(e.kind, e.values, e.dims, prepared.image, req.colormap, req.alpha, getMethod(e.method).signed === true);
     return {

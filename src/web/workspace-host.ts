@@ -3,11 +3,13 @@
  * model evaluation, so that the HTTP server stays responsive while onnxruntime computes
  * (its runs block their thread) and can kill a run that exceeds its time budget.
  * Protocol: the parent sends {id, op, args}; the child answers {id, ok, value | error};
- * {cancel: id} stops a running explain between onnxruntime runs.
+ * {cancel: id} stops a running explain between onnxruntime runs; while an explain runs, the
+ * child sends {progress: id, fraction} as its method advances (at most every 100 ms).
  */
 import { ConvlensError } from '../errors.ts';
 import { CancelledError } from '../methods/context.ts';
 import { NotFoundError, Workspace } from './workspace.ts';
+import { throttledProgress } from './workspace-core.ts';
 
 export type WorkspaceOp = 'loadModel' | 'setLabels' | 'addImage' | 'imagePng' | 'predict' | 'explain' | 'curves' | 'activations' | 'graph' | 'filters';
 export interface HostCall {
@@ -25,9 +27,17 @@ export interface HostError {
   stack?: string;
 }
 export type HostReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: HostError };
+/** How far the explain of call `progress` is (0..1). */
+export interface HostProgress {
+  progress: number;
+  fraction: number;
+}
 
 const workspace = new Workspace();
-const send = (reply: HostReply) => process.send?.(reply);
+const send = (reply: HostReply | HostProgress) => process.send?.(reply);
+
+/** Progress of call `id`, to the parent. */
+const progressOf = (id: number) => throttledProgress((fraction) => send({ progress: id, fraction }));
 
 /** Calls that can be cancelled (explain), by call id. */
 const running = new Map<number, AbortController>();
@@ -39,7 +49,7 @@ process.on('message', (call: HostCall | HostCancel) => {
   const cancellable = call.op === 'explain' || call.op === 'curves';
   if (cancellable) running.set(call.id, abort);
   Promise.resolve()
-    .then(() => fn.apply(workspace, cancellable ? [...call.args, abort.signal] : call.args))
+    .then(() => fn.apply(workspace, call.op === 'explain' ? [...call.args, abort.signal, progressOf(call.id)] : cancellable ? [...call.args, abort.signal] : call.args))
     .then(
       (value) => send({ id: call.id, ok: true, value }),
       (e: unknown) => {

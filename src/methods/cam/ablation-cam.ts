@@ -57,6 +57,7 @@ async function ablatedScores(ctx: MethodContext, row: number, layer: string, A: 
     }
     const weights = pickRows(ctx.explicitWeights([row]), new Array<number>(n).fill(0));
     out.set(await ctx.scores({ [imageName]: images, [layer]: ablated }, weights, { inject: [layer] }), from);
+    ctx.advance(n);
   }
   return out;
 }
@@ -72,8 +73,10 @@ export const ablationCam: Method<AblationCamOptions> = {
   summary: 'Layer channels weighted by the fraction of the class score lost when each one is switched off.',
   options: [{ name: 'ablation', type: 'choice', choices: ['zero', 'pytorch-grad-cam'], default: 'zero', help: "what an ablated channel is set to: zero (the paper) or pytorch-grad-cam's value" }],
   run: async (ctx, { ablation }): Promise<RawResult[]> => {
-    await ctx.fixTargets();
     const layers = ctx.layers.map((l) => l.tensor);
+    // Progress: one ablated copy per channel of each layer, per row.
+    ctx.plan(ctx.rows * ctx.channels(layers));
+    await ctx.fixTargets();
     const res = await ctx.run({ expose: layers }, ctx.rowImages(), undefined);
     const z = res.exposed[ctx.targetTensor]!;
     const out: RawResult[] = [];

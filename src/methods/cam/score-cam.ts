@@ -64,9 +64,11 @@ export const scoreCam: Method<ScoreCamOptions> = {
   options: [{ name: 'weighting', type: 'choice', choices: ['channel-softmax', 'confidence-increase'], default: 'channel-softmax', help: "channel weights: a softmax of the masked inputs' scores (pytorch-grad-cam) or the paper's confidence increase" }],
   run: async (ctx, { weighting }): Promise<RawResult[]> => {
     const paper = weighting === 'confidence-increase';
+    const layers = ctx.layers.map((l) => l.tensor);
+    // Progress: one masked copy per channel of each layer (and a black image for the paper's weights), per row.
+    ctx.plan(ctx.rows * ((paper ? 1 : 0) + ctx.channels(layers)));
     await ctx.fixTargets();
     const { height: H, width: W } = ctx.geometry;
-    const layers = ctx.layers.map((l) => l.tensor);
     const res = await ctx.run({ expose: layers }, ctx.rowImages(), undefined);
     const out: RawResult[] = [];
     for (let row = 0; row < ctx.rows; row++) {

@@ -87,6 +87,7 @@ export async function perturbedScores(
     for (let i = 0; i < n; i++) weights.data.set(w.data, i * w.data.length);
     if (score === 'logit') out.set(await ctx.scores(inputs, weights), from);
     else out.set(weightedProbabilities((await ctx.run({}, inputs, undefined)).exposed[ctx.targetTensor]!, weights), from);
+    ctx.advance(n);
   }
   return out;
 }

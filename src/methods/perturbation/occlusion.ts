@@ -52,6 +52,12 @@ function windowGrid(g: Pick<InputGeometry, 'height' | 'width'>, { window, stride
   };
 }
 
+/** Progress: each row runs the image and one copy per window position. */
+function planOcclusion(ctx: MethodContext, options: OcclusionOptions): void {
+  const grid = windowGrid(ctx.geometry, options);
+  ctx.plan(ctx.rows * (1 + grid.rows * grid.cols));
+}
+
 /** Scores of the unoccluded image (index 0) and of each window position (index 1 + i). */
 async function occludedScores(ctx: MethodContext, row: number, options: OcclusionOptions, score: PerturbedScore): Promise<{ grid: WindowGrid; scores: Float64Array }> {
   const g = ctx.geometry;
@@ -96,6 +102,7 @@ export const occlusion: Method<OcclusionOptions> = {
   summary: 'How much the class score drops when a sliding window hides each region (Captum Occlusion).',
   options: occlusionOptions,
   run: async (ctx, options): Promise<RawResult[]> => {
+    planOcclusion(ctx, options);
     await ctx.fixTargets();
     const { height: H, width: W } = ctx.geometry;
     const out: RawResult[] = [];
@@ -125,6 +132,7 @@ export const occlusionProbability: Method<OcclusionOptions> = {
   summary: "The class probability with a window hiding each position (Zeiler & Fergus' figure): low where the evidence is.",
   options: occlusionOptions,
   run: async (ctx, options): Promise<RawResult[]> => {
+    planOcclusion(ctx, options);
     await ctx.fixTargets();
     const out: RawResult[] = [];
     for (let row = 0; row < ctx.rows; row++) {

@@ -53,6 +53,7 @@ export const rise: Method<RiseOptions> = {
     { name: 'keep', type: 'number', default: 0.5, above: 0, max: 1, help: 'probability that a mask cell is kept (p in the paper)' },
   ],
   run: async (ctx, { masks, cells, keep }): Promise<RawResult[]> => {
+    ctx.plan(ctx.rows * masks);
     await ctx.fixTargets();
     const { height: H, width: W } = ctx.geometry;
     const out: RawResult[] = [];

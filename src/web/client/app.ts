@@ -450,9 +450,17 @@ async function explainAll(): Promise<void> {
   for (const el of all<HTMLElement>(container, '.result')) el.dataset['state'] = 'loading';
   for (const [i, m] of chosen.entries()) {
     if (signal.aborted) return;
-    setStatus(`computing ${m.id} (${i + 1}/${chosen.length})…`, 'busy');
+    const computing = `computing ${m.id} (${i + 1}/${chosen.length})…`;
+    setStatus(computing, 'busy');
+    const detail = card(m).querySelector('.detail')!;
+    const onProgress = (fraction: number) => {
+      if (signal.aborted) return;
+      const percent = `${Math.floor(100 * Math.min(1, Math.max(0, fraction)))}%`;
+      setStatus(`${computing} ${percent}`, 'busy');
+      detail.textContent = `computing… ${percent}`;
+    };
     try {
-      const response = await backend.explain(explainRequest(m, image.id), signal);
+      const response = await backend.explain(explainRequest(m, image.id), signal, onProgress);
       if (signal.aborted) return;
       state.results.set(m.id, { response, values: base64ToFloats(response.map) });
       paint(m.id);

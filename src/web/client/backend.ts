@@ -27,7 +27,8 @@ export interface ExplorerBackend {
   /** The image as the model sees it (resized / cropped). */
   imageRgb(id: string, signal?: AbortSignal): Promise<RgbImage>;
   predict(image: string, k: number, signal?: AbortSignal): Promise<PredictResponse>;
-  explain(req: ExplainRequest, signal?: AbortSignal): Promise<ExplainResponse>;
+  /** `onProgress` receives the fraction of the method done while it runs. */
+  explain(req: ExplainRequest, signal?: AbortSignal, onProgress?: (fraction: number) => void): Promise<ExplainResponse>;
   /** Deletion and insertion curves of the explanation `req` names. */
   curves(req: ExplainRequest, signal?: AbortSignal): Promise<CurvesResponse>;
   activations(image: string, layer: string, limit: number, signal?: AbortSignal): Promise<ActivationsResponse>;

@@ -1,5 +1,5 @@
 /** The explorer backend of `convlens serve`: typed fetch calls of the JSON API (see ../API.md). */
-import type { ActivationsResponse, ApiError, CurvesResponse, ExplainRequest, ExplainResponse, ImageEntry, MethodEntry, ModelInfo, PredictResponse, SampleEntry } from '../api-types.ts';
+import type { ActivationsResponse, ApiError, CurvesResponse, ExplainRequest, ExplainResponse, ImageEntry, MethodEntry, ModelInfo, PredictResponse, SampleEntry, StatusResponse } from '../api-types.ts';
 import type { RgbImage } from '../../viz/image.ts';
 import type { ExplorerBackend } from './backend.ts';
 
@@ -55,7 +55,19 @@ export const httpBackend: ExplorerBackend = {
   uploadImage: (file) => call<ImageEntry>(`/api/images?name=${encodeURIComponent(file.name.replace(/\.[^.]*$/, ''))}`, { method: 'POST', body: file }),
   imageRgb: (id, signal) => fetchRgb(`/api/images/${encodeURIComponent(id)}`, signal),
   predict: (image, k, signal) => post<PredictResponse>('/api/predict', { image, k }, signal),
-  explain: (req: ExplainRequest, signal) => post<ExplainResponse>('/api/explain', req, signal),
+  explain: async (req: ExplainRequest, signal, onProgress) => {
+    // The server reports the running explain's progress on /api/status: asked twice a second meanwhile.
+    const poll = onProgress
+      ? setInterval(() => {
+          call<StatusResponse>('/api/status').then((s) => s.progress?.method === req.method && onProgress(s.progress.fraction), () => undefined);
+        }, 500)
+      : undefined;
+    try {
+      return await post<ExplainResponse>('/api/explain', req, signal);
+    } finally {
+      clearInterval(poll);
+    }
+  },
   curves: (req: ExplainRequest, signal) => post<CurvesResponse>('/api/curves', req, signal),
   activations: (image, layer, limit, signal) => post<ActivationsResponse>('/api/activations', { image, layer, limit }, signal),
   graph: async () => (await fetchOk('/api/graph')).text(),

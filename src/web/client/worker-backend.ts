@@ -6,7 +6,7 @@
  * threads (default: half the cores, at most 4, when the page is cross-origin isolated, else 1).
  */
 import type { ExplainRequest } from '../api-types.ts';
-import type { RuntimeInfo, WorkerCall, WorkerInit, WorkerOp, WorkerOps, WorkerReply } from '../static/protocol.ts';
+import type { RuntimeInfo, WorkerCall, WorkerInit, WorkerOp, WorkerOps, WorkerProgress, WorkerReply } from '../static/protocol.ts';
 import { abortError, type ExplorerBackend } from './backend.ts';
 
 export interface WorkerBackend extends ExplorerBackend {
@@ -18,10 +18,11 @@ export interface WorkerBackend extends ExplorerBackend {
 
 export function createWorkerBackend(): WorkerBackend {
   const worker = new Worker(new URL('../static/worker.ts', import.meta.url), { type: 'module', name: 'convlens' });
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; onProgress?: (fraction: number) => void }>();
   let nextId = 1;
-  worker.onmessage = (ev: MessageEvent<WorkerReply>) => {
+  worker.onmessage = (ev: MessageEvent<WorkerReply | WorkerProgress>) => {
     const r = ev.data;
+    if ('progress' in r) return void pending.get(r.progress)?.onProgress?.(r.fraction);
     const p = pending.get(r.id);
     if (!p) return; // abandoned by the page
     pending.delete(r.id);
@@ -34,11 +35,11 @@ export function createWorkerBackend(): WorkerBackend {
     pending.clear();
   };
 
-  function call<K extends WorkerOp>(op: K, args: WorkerOps[K]['args'], signal?: AbortSignal, transfer: Transferable[] = []): Promise<WorkerOps[K]['value']> {
+  function call<K extends WorkerOp>(op: K, args: WorkerOps[K]['args'], signal?: AbortSignal, transfer: Transferable[] = [], onProgress?: (fraction: number) => void): Promise<WorkerOps[K]['value']> {
     if (signal?.aborted) return Promise.reject(abortError());
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...(onProgress ? { onProgress } : {}) });
       signal?.addEventListener('abort', () => {
         if (!pending.delete(id)) return;
         worker.postMessage({ cancel: id });
@@ -80,7 +81,7 @@ export function createWorkerBackend(): WorkerBackend {
     },
     imageRgb: (id, signal) => call('imageRgb', [id], signal),
     predict: (image, k, signal) => call('predict', [image, k], signal),
-    explain: (req: ExplainRequest, signal) => call('explain', [req], signal),
+    explain: (req: ExplainRequest, signal, onProgress) => call('explain', [req], signal, [], onProgress),
     curves: (req: ExplainRequest, signal) => call('curves', [req], signal),
     activations: (image, layer, limit, signal) => call('activations', [image, layer, limit], signal),
     graph: () => call('graph', []),

@@ -2,7 +2,8 @@
  * Messages between the static explorer's page and its Web Worker (worker.ts). The page
  * sends {id, op, args}; the worker answers {id, ok, value | error}, one call at a time in
  * arrival order. {cancel: id} drops a call that has not started and stops a running
- * explain between onnxruntime runs (a newer request from the page replaced it).
+ * explain between onnxruntime runs (a newer request from the page replaced it). While an
+ * explain runs, the worker sends {progress: id, fraction} as its method advances.
  */
 import type { ActivationsResponse, CurvesResponse, ExplainRequest, ExplainResponse, ImageEntry, MethodEntry, ModelInfo, PredictResponse, SampleEntry } from '../api-types.ts';
 import type { ModelSettings } from '../workspace-core.ts';
@@ -62,5 +63,10 @@ export interface WorkerCall<K extends WorkerOp = WorkerOp> {
 }
 export interface WorkerCancel {
   cancel: number;
+}
+/** How far the explain of call `progress` is (0..1). */
+export interface WorkerProgress {
+  progress: number;
+  fraction: number;
 }
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { kind: 'cancelled' | 'user' | 'internal'; message: string } };

@@ -10,9 +10,9 @@ import { ConvlensError } from '../../errors.ts';
 import { setOrtBackend, type OrtBackend } from '../../runtime/ort.ts';
 import { CancelledError } from '../../methods/context.ts';
 import { methodEntries } from '../method-entries.ts';
-import { WorkspaceCore } from '../workspace-core.ts';
+import { throttledProgress, WorkspaceCore } from '../workspace-core.ts';
 import { browserPlatform } from './browser-platform.ts';
-import type { RuntimeInfo, SiteManifest, StartResponse, WorkerCall, WorkerCancel, WorkerInit, WorkerOp, WorkerOps, WorkerReply } from './protocol.ts';
+import type { RuntimeInfo, SiteManifest, StartResponse, WorkerCall, WorkerCancel, WorkerInit, WorkerOp, WorkerOps, WorkerProgress, WorkerReply } from './protocol.ts';
 
 const workspace = new WorkspaceCore(browserPlatform);
 
@@ -75,7 +75,7 @@ const handlers: Handlers = {
   addImage: (_signal, bytes, name) => workspace.addImage(bytes, name),
   imageRgb: (_signal, id) => workspace.imageRgb(id),
   predict: (_signal, id, k) => workspace.predict(id, k),
-  explain: (signal, req) => workspace.explain({ ...req, colormap: req.colormap ?? 'jet', alpha: req.alpha ?? 0.5 }, signal),
+  explain: (signal, req) => workspace.explain({ ...req, colormap: req.colormap ?? 'jet', alpha: req.alpha ?? 0.5 }, signal, progressOf(running)),
   curves: (signal, req) => workspace.curves(req, signal),
   activations: (_signal, id, layer, limit) => workspace.activations(id, layer, limit),
   graph: () => workspace.graph(),
@@ -88,6 +88,11 @@ const counts = { done: 0, dropped: 0, stopped: 0 };
 
 const queue: { call: WorkerCall; abort: AbortController }[] = [];
 let busy = false;
+/** The id of the call running now. */
+let running = 0;
+
+/** Progress of call `id`, to the page. */
+const progressOf = (id: number) => throttledProgress((fraction) => self.postMessage({ progress: id, fraction } satisfies WorkerProgress));
 
 function reply(message: WorkerReply): void {
   self.postMessage(message);
@@ -105,6 +110,7 @@ async function drain(): Promise<void> {
         throw new CancelledError('the request was replaced by a newer one');
       }
       started = true;
+      running = call.id;
       const handler = handlers[call.op] as (signal: AbortSignal, ...args: unknown[]) => unknown;
       const value = await handler(abort.signal, ...call.args);
       counts.done++;
