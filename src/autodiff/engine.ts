@@ -51,6 +51,8 @@ export interface CompiledStore {
    * it as the entry `key` with `info`; none when the store cannot hold files.
    */
   optimizedTarget?(key: string, info: unknown): { path: string; commit(): void } | undefined;
+  /** An entry's file and description, for onnxruntime to read the file itself (no copy through JavaScript). */
+  locate?(key: string): { path: string; info: unknown } | undefined;
 }
 
 export class GradientEngine {
@@ -108,10 +110,10 @@ export class GradientEngine {
     return this.sessions.get(key, async () => {
       const store = typeof request.rules === 'object' ? undefined : this.store;
       const optimizedKey = `${key} onnxruntime-optimized`;
-      const fast = store?.read(optimizedKey);
+      const fast = store?.locate ? store.locate(optimizedKey) : store?.read(optimizedKey);
       const build = () => this.build(key, inputShape, request, store, optimizedKey, true);
-      // A stored graph onnxruntime cannot load (damaged, another version) is built again.
-      if (fast) return { model: fast.bytes, info: reviveCompiled(fast.info, () => store!.read(key)?.bytes), options: { optimization: 'disabled' as const }, retry: build };
+      // A stored graph onnxruntime cannot load (damaged, another version, evicted meanwhile) is built again.
+      if (fast) return { model: 'path' in fast ? fast.path : fast.bytes, info: reviveCompiled(fast.info, () => store!.read(key)?.bytes), options: { optimization: 'disabled' as const }, retry: build };
       return build();
     });
   }

@@ -12,7 +12,8 @@ import { Session, type SessionOptions } from './session.ts';
  * once the session exists) and `retry` (another way to build it if onnxruntime refuses this one).
  */
 export interface SessionBuild<T> {
-  model: ModelProto | Uint8Array;
+  /** A model, its bytes, or (Node) the path of its file. */
+  model: ModelProto | Uint8Array | string;
   info: T;
   options?: SessionOptions;
   created?: () => void;

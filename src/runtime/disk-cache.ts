@@ -121,6 +121,21 @@ export class DiskCache {
     return hash;
   }
 
+  /** An entry's file (marked as used) and its description, without reading the file. */
+  locate(modelHash: string, key: string): { path: string; info: unknown } | undefined {
+    const base = this.file(modelHash, key);
+    try {
+      const info = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as unknown;
+      const now = new Date();
+      utimesSync(`${base}.onnx`, now, now);
+      this.counts.hits++;
+      return { path: `${base}.onnx`, info };
+    } catch {
+      this.counts.misses++;
+      return undefined;
+    }
+  }
+
   read(modelHash: string, key: string): CacheEntry | undefined {
     const base = this.file(modelHash, key);
     try {

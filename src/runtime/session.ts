@@ -71,12 +71,13 @@ export class Session {
     readonly outputNames: readonly string[],
   ) {}
 
-  static async create(model: ModelProto | Uint8Array, options: SessionOptions = {}): Promise<Session> {
-    const bytes = model instanceof Uint8Array ? model : serializeModel(model);
+  /** From a model, its bytes, or (Node) the path of an .onnx file. */
+  static async create(model: ModelProto | Uint8Array | string, options: SessionOptions = {}): Promise<Session> {
+    const source = typeof model === 'string' || model instanceof Uint8Array ? model : serializeModel(model);
     const ort = await ortBackend();
     runGuard?.arm();
     try {
-      const inner = await ort.InferenceSession.create(bytes, {
+      const settings: InferenceSession.SessionOptions = {
         graphOptimizationLevel: options.optimization ?? 'all',
         ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
         interOpNumThreads: 1,
@@ -84,7 +85,8 @@ export class Session {
         executionMode: 'sequential',
         logSeverityLevel: 4,
         extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
-      });
+      };
+      const inner = typeof source === 'string' ? await ort.InferenceSession.create(source, settings) : await ort.InferenceSession.create(source, settings);
       return new Session(ort, inner, inner.inputNames, inner.outputNames);
     } catch (e) {
       throw new RuntimeError(`onnxruntime could not load the model: ${ortMessage(e)}`);
