@@ -39,9 +39,10 @@ export interface EngineResult {
 
 /**
  * Where compiled graphs and specializations outlive the process (Node: runtime/disk-cache.ts
- * bound to the model's content hash; entries: stored-graphs.ts). Keys are compile keys and
- * `specialized <shape>`; graphs of rule tables are not stored (a table has no name that is
- * stable across processes).
+ * bound to the model's content hash; entries: stored-graphs.ts). Keys are compile keys (with
+ * ` onnxruntime-optimized` for graphs as onnxruntime optimized them) and `specialized
+ * <shape>`; graphs of rule tables are not stored (a table has no name that is stable across
+ * processes).
  */
 export interface CompiledStore {
   read(key: string): StoreEntry | undefined;
@@ -101,41 +102,43 @@ export class GradientEngine {
   }
 
   /**
-   * Compile (or reuse) the graph for this shape and request. With a store, the graph is kept
-   * twice: as compiled (what exports read) and as onnxruntime optimized it for this machine,
-   * which later sessions load without optimizing again (a third of a second for ResNet-50).
+   * Compile (or reuse) the graph for this shape and request. A store that can hold files
+   * keeps the graph as onnxruntime optimized it for this machine, which later sessions load
+   * without compiling or optimizing again (a third of a second for ResNet-50); other stores
+   * keep the compiled graph.
    */
   async compiled(inputShape: number[] | Record<string, number[]>, request: EngineRequest) {
     const key = compileKey(inputShape, request);
     return this.sessions.get(key, async () => {
       const store = typeof request.rules === 'object' ? undefined : this.store;
       const optimizedKey = `${key} onnxruntime-optimized`;
-      const fast = store?.locate ? store.locate(optimizedKey) : store?.read(optimizedKey);
-      const build = () => this.build(key, inputShape, request, store, optimizedKey, true);
+      const build = () => this.build(key, inputShape, request, store, optimizedKey);
       // A stored graph onnxruntime cannot load (damaged, another version, evicted meanwhile) is built again.
-      if (fast) return { model: 'path' in fast ? fast.path : fast.bytes, info: reviveCompiled(fast.info, () => store!.read(key)?.bytes), options: { optimization: 'disabled' as const }, retry: build };
+      if (store?.optimizedTarget) {
+        const fast = store.locate ? store.locate(optimizedKey) : store.read(optimizedKey);
+        if (fast) return { model: 'path' in fast ? fast.path : fast.bytes, info: reviveCompiled(fast.info), options: { optimization: 'disabled' as const }, retry: build };
+      } else {
+        const hit = store?.read(key);
+        if (hit) return { model: hit.bytes, info: reviveCompiled(hit.info, hit.bytes), retry: build };
+      }
       return build();
     });
   }
 
-  private async build(key: string, inputShape: number[] | Record<string, number[]>, request: EngineRequest, store: CompiledStore | undefined, optimizedKey: string, fromStore: boolean): Promise<SessionBuild<CompiledGraph>> {
-    let entry = fromStore ? store?.read(key) : undefined;
-    let built: SessionBuild<CompiledGraph>;
-    if (entry) {
-      const bytes = entry.bytes;
-      built = { model: bytes, info: reviveCompiled(entry.info, () => bytes), retry: () => this.build(key, inputShape, request, store, optimizedKey, false) };
-    } else {
-      this.counts.compilations++;
-      const s = await this.specialize(inputShape);
-      const compiled = compileSpecialized(s, { inputShape, ...definedOnly(request) });
-      if (!store) return { model: compiled.model, info: compiled };
-      entry = storeCompiled(compiled, serializeModel(compiled.model));
+  private async build(key: string, inputShape: number[] | Record<string, number[]>, request: EngineRequest, store: CompiledStore | undefined, optimizedKey: string): Promise<SessionBuild<CompiledGraph>> {
+    this.counts.compilations++;
+    const s = await this.specialize(inputShape);
+    const compiled = compileSpecialized(s, { inputShape, ...definedOnly(request) });
+    if (!store) return { model: compiled.model, info: compiled };
+    const entry = storeCompiled(compiled, serializeModel(compiled.model));
+    const built = { model: entry.bytes, info: compiled };
+    const target = store.optimizedTarget?.(optimizedKey, entry.info);
+    if (!target) {
       store.write(key, entry);
-      built = { model: entry.bytes, info: compiled };
+      return built;
     }
-    const target = store?.optimizedTarget?.(optimizedKey, entry.info);
     // If onnxruntime cannot save its optimized graph (too large for one file), the session is made without.
-    return target ? { ...built, options: { saveOptimized: target.path }, created: target.commit, retry: async () => built } : built;
+    return { ...built, options: { saveOptimized: target.path }, created: target.commit, retry: async () => built };
   }
 
   /** Whether the graph for this shape (injected inputs left out) and request is compiled. */

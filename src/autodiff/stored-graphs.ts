@@ -1,9 +1,8 @@
 /**
  * What the engine keeps in a CompiledStore (the disk cache) and how it comes back:
  *
- * - a compiled graph: its ONNX bytes and its description; the ModelProto is parsed only if
- *   someone asks for it (an export); beside it, the same graph as onnxruntime optimized it
- *   for this machine, with the same description (what later sessions load);
+ * - a compiled graph: as onnxruntime optimized it for this machine (what later sessions
+ *   load), or as compiled for stores that cannot hold files, with its description;
  * - a specialized model (one input shape, shapes probed, shape-only values folded): its
  *   graph without the model's own weights, which are attached again by name from the
  *   model in memory, so an entry is a few kilobytes and reviving it costs no probe run.
@@ -28,17 +27,17 @@ export function storeCompiled(compiled: CompiledGraph, bytes: Uint8Array): Store
 }
 
 /**
- * A compiled graph's description read back from a store; its model is parsed from `bytes()`
- * (the compiled graph's entry) only if someone asks for it.
+ * A compiled graph's description read back from a store, with its model parsed from
+ * `bytes` if someone asks for it. An entry onnxruntime optimized has no ONNX form of the
+ * compiled graph to give (exports compile their own).
  */
-export function reviveCompiled(info: unknown, bytes: () => Uint8Array | undefined): CompiledGraph {
+export function reviveCompiled(info: unknown, bytes?: Uint8Array): CompiledGraph {
   const stored = info as StoredCompiled;
   let model: ModelProto | undefined;
   const revived = { ...stored, shapes: new Map(stored.shapes) } as Omit<CompiledGraph, 'model'>;
   const parse = () => {
-    const b = bytes();
-    if (!b) throw new Error('the compiled graph left the cache: run again with --no-cache');
-    return parseModel(b);
+    if (!bytes) throw new Error('this compiled graph was loaded as onnxruntime optimized it and has no ONNX form here; compile it again without the cache (--no-cache)');
+    return parseModel(bytes);
   };
   return Object.defineProperty(revived, 'model', { get: () => (model ??= parse()), enumerable: true }) as CompiledGraph;
 }
