@@ -6,11 +6,13 @@
  * compiled-graph cache; warm: the same command again). The compiled CLI (dist/, `npm run
  * build`) is run when present, as an installed package runs it. Peak RSS of each command
  * comes from GNU time (2,000 inputs for the memory check); the time to the first written
- * map from watching the output folder. Runs on 32 images are medians of 3 (this machine's
- * speed drifts between runs). Where python3-torch is installed, bench/torch-gradcam.py
- * (Grad-CAM on torchvision's resnet50 with random weights, the same layer shapes) runs on
- * the same images as the Python reference, both as pytorch-grad-cam computes it (a full
- * backward) and as a lean hook script (a backward through the head only). Prints one JSON line.
+ * map from watching the output folder. This machine's speed drifts between runs, so every
+ * ratio is taken between two runs made one right after the other (a forward just before
+ * each command; a cold convlens run just after each torch run), and runs on 32 images are
+ * medians of 3. Where python3-torch is installed, bench/torch-gradcam.py (Grad-CAM on
+ * torchvision's resnet50 with random weights, the same layer shapes) runs on the same
+ * images as the Python reference, both as pytorch-grad-cam computes it (a full backward)
+ * and as a lean hook script (a backward through the head only). Prints one JSON line.
  *
  *   node --import tsx bench/pipeline-case.ts
  */
@@ -85,64 +87,76 @@ for (const n of sizes) await writeImages(join(dir, `images${n}`), n);
 mkdirSync(join(dir, 'images2000'));
 for (let i = 0; i < 2000; i++) symlinkSync(join(dir, 'images256', `img${String(i % 256).padStart(4, '0')}.png`), join(dir, 'images2000', `img${String(i).padStart(4, '0')}.png`));
 
-// The pure forward: batches of 8 of the same images' tensors (preprocessing not counted).
-{
-  const session = await Session.create(model);
-  const batch = { data: Float32Array.from({ length: 8 * 3 * 224 * 224 }, () => rng.normal()), dims: [8, 3, 224, 224] };
-  await session.run({ input: batch });
-  for (const n of sizes) {
-    const times: number[] = [];
-    for (let round = 0; round < (n === 32 ? ROUNDS : 1); round++) {
-      const t0 = performance.now();
-      for (let i = 0; i < n / 8; i++) await session.run({ input: batch });
-      times.push((performance.now() - t0) / 1000);
-    }
-    result[`forward ${n} s`] = median(times);
-  }
-  await session.release();
+// The pure forward: batches of 8 of the same images' tensors (preprocessing not counted),
+// measured right before each command it is compared with (the machine's speed drifts).
+const session = await Session.create(model);
+const batch = { data: Float32Array.from({ length: 8 * 3 * 224 * 224 }, () => rng.normal()), dims: [8, 3, 224, 224] };
+await session.run({ input: batch });
+async function forward(n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n / 8; i++) await session.run({ input: batch });
+  return (performance.now() - t0) / 1000;
 }
+const forwards = new Map<number, number[]>(sizes.map((n) => [n, []]));
 
 // The compiled CLI, as an installed package runs it (a checkout's bin runs the sources through tsx).
 const cli = existsSync(join(root, 'dist/cli/main.js')) ? join(root, 'dist/cli/main.js') : bin;
 const cacheDir = join(dir, 'cache');
+const explain = (method: string, n: number, cold: boolean) => {
+  const out = join(dir, `out-${method}-${n}`);
+  rmSync(out, { recursive: true, force: true });
+  if (cold) rmSync(cacheDir, { recursive: true, force: true }); // a cache folder of its own, empty
+  return measure(process.execPath, [cli, 'explain', modelPath, join(dir, `images${n}`), '-m', method, '--batch-size', '8', '--preset', 'imagenet', '--resize', 'stretch', '-o', out], out, `.${method}.png`);
+};
 for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop', sizes]] as const) {
   for (const n of counts) {
-    const out = join(dir, `out-${method}-${n}`);
-    const explain = () => measure(process.execPath, [cli, 'explain', modelPath, join(dir, `images${n}`), '-m', method, '--batch-size', '8', '--preset', 'imagenet', '--resize', 'stretch', '-o', out], out, `.${method}.png`);
-    // 32 images: medians of a few rounds (this machine's speed drifts); each cold command with an empty cache folder.
+    // 32 images: medians of a few rounds; each command paired with a forward measured just before it.
     const rounds = n === 32 ? ROUNDS : 1;
-    const cold: Measured[] = [];
-    const warm: Measured[] = [];
+    const runs: { cold: Measured; coldRatio: number; warm?: Measured; warmRatio?: number }[] = [];
     for (let round = 0; round < rounds; round++) {
-      rmSync(cacheDir, { recursive: true, force: true });
-      cold.push(await explain());
-      rmSync(out, { recursive: true, force: true });
-      if (n === 32) {
-        // Warm: the same command again, its compiled graphs in the cache.
-        warm.push(await explain());
-        rmSync(out, { recursive: true, force: true });
+      const f = n === 2000 ? NaN : await forward(n);
+      if (n !== 2000) forwards.get(n)!.push(f);
+      const cold = await explain(method, n, true);
+      if (n !== 32) {
+        runs.push({ cold, coldRatio: cold.s / f });
+        continue;
       }
+      // Warm: the same command again, its compiled graphs in the cache.
+      const f2 = await forward(n);
+      forwards.get(n)!.push(f2);
+      const warm = await explain(method, n, false);
+      runs.push({ cold, coldRatio: cold.s / f, warm, warmRatio: warm.s / f2 });
     }
-    result[`${method} ${n} s`] = median(cold.map((r) => r.s));
-    result[`${method} ${n} peak RSS MB`] = Math.max(...cold.map((r) => r.rssMb));
-    result[`${method} ${n} first map ms`] = median(cold.map((r) => r.firstMs));
-    if (warm.length) {
-      result[`${method} ${n} warm s`] = median(warm.map((r) => r.s));
-      result[`${method} ${n} warm first map ms`] = median(warm.map((r) => r.firstMs));
+    result[`${method} ${n} s`] = median(runs.map((r) => r.cold.s));
+    if (n !== 2000) result[`${method} ${n} / forward`] = median(runs.map((r) => r.coldRatio));
+    result[`${method} ${n} peak RSS MB`] = Math.max(...runs.map((r) => r.cold.rssMb));
+    result[`${method} ${n} first map ms`] = median(runs.map((r) => r.cold.firstMs));
+    if (n === 32) {
+      result[`${method} ${n} warm s`] = median(runs.map((r) => r.warm!.s));
+      result[`${method} ${n} warm / forward`] = median(runs.map((r) => r.warmRatio!));
+      result[`${method} ${n} warm first map ms`] = median(runs.map((r) => r.warm!.firstMs));
     }
   }
 }
+await session.release();
+for (const n of sizes) result[`forward ${n} s`] = median(forwards.get(n)!);
 
 // Debian's python3-torch lives in the system Python (a pyenv python3 on PATH does not see it).
+// Each torch run is paired with a cold convlens grad-cam run just after it.
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const torch = spawnSync(python, ['-c', 'import torch, torchvision, PIL'], { stdio: 'ignore' }).status === 0;
 if (torch) {
   for (const variant of ['pytorch-grad-cam', 'hook']) {
     for (const n of sizes) {
-      const runs: Measured[] = [];
-      for (let round = 0; round < (n === 32 ? ROUNDS : 1); round++) runs.push(await measure(python, [join(root, 'bench/torch-gradcam.py'), join(dir, `images${n}`), join(dir, `torch-out-${n}`), variant]));
-      result[`torch ${variant} ${n} s`] = median(runs.map((r) => r.s));
-      result[`torch ${variant} ${n} peak RSS MB`] = Math.max(...runs.map((r) => r.rssMb));
+      const runs: { torch: Measured; ratio: number }[] = [];
+      for (let round = 0; round < (n === 32 ? ROUNDS : 1); round++) {
+        const t = await measure(python, [join(root, 'bench/torch-gradcam.py'), join(dir, `images${n}`), join(dir, `torch-out-${n}`), variant]);
+        const ours = await explain('grad-cam', n, true);
+        runs.push({ torch: t, ratio: t.s / ours.s });
+      }
+      result[`torch ${variant} ${n} s`] = median(runs.map((r) => r.torch.s));
+      result[`torch ${variant} ${n} / convlens`] = median(runs.map((r) => r.ratio));
+      result[`torch ${variant} ${n} peak RSS MB`] = Math.max(...runs.map((r) => r.torch.rssMb));
     }
   }
 } else {

@@ -15,7 +15,9 @@ const only = process.argv[2];
 const run = (script: string, ...args: string[]): unknown => {
   process.stderr.write(`bench: ${script} ${args.join(' ')}\n`);
   const out = execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return JSON.parse(out.trim().split('\n').pop()!);
+  const last = out.trim().split('\n').pop()!;
+  process.stderr.write(`${last}\n`); // the raw numbers stay in the log whatever happens next
+  return JSON.parse(last);
 };
 const cases: [string, number][] = [['resnet50', 1], ['resnet50', 8], ['vgg16', 1], ['vgg16', 8]];
 const results: CaseResult[] = [];
@@ -126,35 +128,32 @@ function mergeSections(old: string, fresh: string, fullRun: boolean): string {
 /** The whole-process section (bench/pipeline-case.ts). */
 function pipelineSection(p: Record<string, number>): string[] {
   const out = ['## Whole process (issue: one explain pipeline)', ''];
-  out.push('`convlens explain resnet50.onnx FOLDER -m METHOD --batch-size 8` as a fresh process (first run, no compiled-graph cache entry for this model), random-weight ResNet-50, 224x224 PNGs (`node --import tsx bench/pipeline-case.ts`). "forward" = the pure batched onnxruntime forward of the same number of images in batches of 8, in the bench process. Peak RSS from GNU time. Rows for 32 images are medians of 3 runs (the speed of this machine drifts by 10-20% between runs); the others are single runs.', '');
-  out.push('| command | images | wall | / pure forward | peak RSS | first map written |', '|---|---|---|---|---|---|');
+  out.push('`convlens explain resnet50.onnx FOLDER -m METHOD --batch-size 8` as a fresh process (first run: an empty compiled-graph cache; warm: the same command again), random-weight ResNet-50, 224x224 PNGs (`node --import tsx bench/pipeline-case.ts`). "forward" = the pure batched onnxruntime forward of the same number of images in batches of 8, in the bench process. The speed of this machine drifts by 10-20% between runs, so each ratio is taken between two runs made one right after the other (a forward just before each command; a cold convlens grad-cam run just after each torch run); rows for 32 images are medians of 3 such pairs, the others single pairs. Peak RSS from GNU time.', '');
+  out.push('| command | images | wall | / pure forward just before | peak RSS | first map written |', '|---|---|---|---|---|---|');
   for (const m of ['grad-cam', 'guided-backprop']) {
     for (const n of [32, 256, 2000]) {
       const s = p[`${m} ${n} s`];
       if (s === undefined) continue;
-      const forward = p[`forward ${n} s`];
-      out.push(`| convlens ${m} | ${n} | ${fmt(s, 1)} s | ${forward ? `${fmt(s / forward)}x` : ''} | ${fmt(p[`${m} ${n} peak RSS MB`]!, 0)} MB | ${fmt(p[`${m} ${n} first map ms`]! / 1000, 1)} s |`);
+      const ratio = p[`${m} ${n} / forward`];
+      out.push(`| convlens ${m} | ${n} | ${fmt(s, 1)} s | ${typeof ratio === 'number' ? `${fmt(ratio)}x` : ''} | ${fmt(p[`${m} ${n} peak RSS MB`]!, 0)} MB | ${fmt(p[`${m} ${n} first map ms`]! / 1000, 1)} s |`);
       const warm = p[`${m} ${n} warm s`];
-      if (warm !== undefined) out.push(`| convlens ${m}, warm cache | ${n} | ${fmt(warm, 1)} s | ${forward ? `${fmt(warm / forward)}x` : ''} | | ${fmt(p[`${m} ${n} warm first map ms`]! / 1000, 1)} s |`);
+      if (warm !== undefined) out.push(`| convlens ${m}, warm cache | ${n} | ${fmt(warm, 1)} s | ${fmt(p[`${m} ${n} warm / forward`]!)}x | | ${fmt(p[`${m} ${n} warm first map ms`]! / 1000, 1)} s |`);
     }
   }
-  const torchRows = [['pytorch-grad-cam', "torch Grad-CAM as pytorch-grad-cam computes it (full backward)"], ['hook', 'torch Grad-CAM, lean hook script (backward through the head only)']];
+  out.push('', '| torch reference | images | wall | peak RSS | convlens grad-cam (cold) is this much faster, run just after |', '|---|---|---|---|---|');
+  const torchRows = [['pytorch-grad-cam', 'torch Grad-CAM as pytorch-grad-cam computes it (full backward)'], ['hook', 'torch Grad-CAM, lean hook script (backward through the head only)']];
   for (const [variant, label] of torchRows) {
     for (const n of [32, 256]) {
       const s = p[`torch ${variant} ${n} s`];
-      if (s !== undefined) out.push(`| ${label} | ${n} | ${fmt(s, 1)} s | ${fmt(s / p[`forward ${n} s`]!)}x | ${fmt(p[`torch ${variant} ${n} peak RSS MB`]!, 0)} MB | |`);
+      if (s !== undefined) out.push(`| ${label} | ${n} | ${fmt(s, 1)} s | ${fmt(p[`torch ${variant} ${n} peak RSS MB`]!, 0)} MB | ${fmt(p[`torch ${variant} ${n} / convlens`]!)}x |`);
     }
   }
-  out.push('', `Pure forward: ${fmt(p['forward 32 s']!, 1)} s for 32 images, ${fmt(p['forward 256 s']!, 1)} s for 256. The torch rows run bench/torch-gradcam.py on Debian's python3-torch (2 threads); pytorch-grad-cam itself cannot be installed offline, so its variant follows the package's steps (hooks, loss.backward() on the model with its parameters requiring gradients), and the hook variant is the least a hand-written Grad-CAM needs.`, '');
-  const torch32 = p['torch pytorch-grad-cam 32 s'];
-  const torch256 = p['torch pytorch-grad-cam 256 s'];
-  const hook32 = p['torch hook 32 s'];
-  const hook256 = p['torch hook 256 s'];
-  if (torch32 !== undefined && torch256 !== undefined && hook32 !== undefined && hook256 !== undefined) {
-    const speedup = (torch: number, ours: number) => `${fmt(torch / ours, 1)}x as fast`;
+  out.push('', `Pure forward (medians): ${fmt(p['forward 32 s']!, 1)} s for 32 images, ${fmt(p['forward 256 s']!, 1)} s for 256. The torch rows run bench/torch-gradcam.py on Debian's python3-torch (2 threads); pytorch-grad-cam itself cannot be installed offline, so its variant follows the package's steps (hooks, loss.backward() on the model with its parameters requiring gradients), and the hook variant is the least a hand-written Grad-CAM needs.`, '');
+  const vs = (variant: string, n: number) => p[`torch ${variant} ${n} / convlens`];
+  if (vs('pytorch-grad-cam', 32) !== undefined && vs('pytorch-grad-cam', 256) !== undefined) {
     out.push(
-      `Against the targets of the pipeline issue: convlens grad-cam is ${speedup(torch32, p['grad-cam 32 s']!)} as the pytorch-grad-cam computation at 32 images cold (${speedup(torch32, p['grad-cam 32 warm s']!)} warm; target >= 2x) and ${speedup(torch256, p['grad-cam 256 s']!)} at 256 (target >= 3x); against the lean hook script ${speedup(hook32, p['grad-cam 32 s']!)} at 32 cold, ${speedup(hook32, p['grad-cam 32 warm s']!)} warm and ${speedup(hook256, p['grad-cam 256 s']!)} at 256.`,
-      `The whole process takes ${fmt(p['grad-cam 256 s']! / p['forward 256 s']!)}x the pure forward at 256 cold and ${fmt(p['grad-cam 32 warm s']! / p['forward 32 s']!)}x at 32 warm (target <= 1.5x); peak RSS at 2,000 inputs is ${fmt(p['grad-cam 2000 peak RSS MB']! / p['grad-cam 32 peak RSS MB']!)}x the peak at 32 (target <= 1.1x); the first map with a warm cache is written after ${fmt(p['grad-cam 32 warm first map ms']! / 1000, 1)} s (target <= 1.5 s).`,
+      `Against the targets of the pipeline issue: convlens grad-cam (cold cache) is ${fmt(vs('pytorch-grad-cam', 32)!, 1)}x as fast as the pytorch-grad-cam computation at 32 images (target >= 2x) and ${fmt(vs('pytorch-grad-cam', 256)!, 1)}x at 256 (target >= 3x); against the lean hook script ${fmt(vs('hook', 32)!, 1)}x at 32 and ${fmt(vs('hook', 256)!, 1)}x at 256.`,
+      `The whole process takes ${fmt(p['grad-cam 256 / forward']!)}x the pure forward at 256 images cold and ${fmt(p['grad-cam 32 warm / forward']!)}x at 32 warm (target <= 1.5x); peak RSS at 2,000 inputs is ${fmt(p['grad-cam 2000 peak RSS MB']! / p['grad-cam 32 peak RSS MB']!)}x the peak at 32 (target <= 1.1x); the first map with a warm cache is written after ${fmt(p['grad-cam 32 warm first map ms']! / 1000, 1)} s (target <= 1.5 s).`,
       '',
     );
   }

@@ -5,7 +5,9 @@
  * and If nodes whose condition is such a value, which are replaced by the taken branch).
  *
  * Shapes come from one probe run of onnxruntime: each dynamic tensor is exposed through a
- * Shape node (a few bytes, not the activation), each shape-only value itself.
+ * Shape node (a few bytes, not the activation), each shape-only value itself. The probe
+ * carries no large weights, and onnxruntime's shape inference and constant folding usually
+ * answer it without computing the network; where they cannot, it runs.
  */
 import type { GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from '../model/onnx-proto.ts';
 import { makeAttribute } from '../model/attributes.ts';
