@@ -3,12 +3,13 @@ import type { Figure } from './figure.ts';
 import { escapeXml } from './graph-svg.ts';
 import { encodePng } from '../viz/png.ts';
 import { svgToPng } from './graph-png.ts';
+import { bytesToBase64 } from '../base64.ts';
 
 const FONT_FAMILY = "'DejaVu Sans', Verdana, Arial, sans-serif";
 
 export async function figureSvg(figure: Figure): Promise<string> {
   const { canvas, labels } = figure;
-  const png = Buffer.from(await encodePng(canvas)).toString('base64');
+  const png = bytesToBase64(await encodePng(canvas));
   const text = labels.map(
     (l) =>
       `<text x="${l.x}" y="${l.y}"${l.anchor && l.anchor !== 'start' ? ` text-anchor="${l.anchor}"` : ''}${l.size ? ` font-size="${l.size}"` : ''}${l.bold ? ' font-weight="bold"' : ''}>${escapeXml(l.text)}</text>`,

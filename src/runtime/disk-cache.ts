@@ -123,28 +123,22 @@ export class DiskCache {
 
   /** An entry's file (marked as used) and its description, without reading the file. */
   locate(modelHash: string, key: string): { path: string; info: unknown } | undefined {
-    const base = this.file(modelHash, key);
-    try {
-      const info = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as unknown;
-      const now = new Date();
-      utimesSync(`${base}.onnx`, now, now);
-      this.counts.hits++;
-      return { path: `${base}.onnx`, info };
-    } catch {
-      this.counts.misses++;
-      return undefined;
-    }
+    return this.lookup(modelHash, key, (path, info) => ({ path, info }));
   }
 
   read(modelHash: string, key: string): CacheEntry | undefined {
+    return this.lookup(modelHash, key, (path, info) => ({ bytes: readFileSync(path), info }));
+  }
+
+  /** An entry through `take` (given its file and description), marked as used; a missing or damaged entry is a miss. */
+  private lookup<T>(modelHash: string, key: string, take: (path: string, info: unknown) => T): T | undefined {
     const base = this.file(modelHash, key);
     try {
-      const info = JSON.parse(readFileSync(`${base}.json`, 'utf8')) as unknown;
-      const bytes = readFileSync(`${base}.onnx`);
+      const value = take(`${base}.onnx`, JSON.parse(readFileSync(`${base}.json`, 'utf8')) as unknown);
       const now = new Date();
       utimesSync(`${base}.onnx`, now, now);
       this.counts.hits++;
-      return { bytes, info };
+      return value;
     } catch {
       this.counts.misses++;
       return undefined;
