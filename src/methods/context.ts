@@ -13,6 +13,23 @@ import type { LayerInfo } from '../targets/layers.ts';
 import { argmaxClasses, resolveTargets, type ResolvedTargets } from '../targets/targets.ts';
 import { ConvlensError } from '../errors.ts';
 
+/**
+ * Resolves after queued events have had their turn. onnxruntime-web's wasm runs can resolve
+ * without leaving the microtask queue, so in a Web Worker a loop of runs would not see the
+ * cancel message that aborts its signal until the loop ended.
+ */
+function nextTask(): Promise<void> {
+  if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 /** A run stopped through its AbortSignal. */
 export class CancelledError extends ConvlensError {
   override name = 'CancelledError';
@@ -198,6 +215,7 @@ export class MethodContext {
     // The target matters to graphs that differentiate it (forward-only runs share one graph).
     const full: EngineRequest = { ...(request.wrt?.length ? { targetTensor: this.targetTensor } : {}), ...req, expose: [...new Set([...(request.expose ?? []), this.targetTensor])] };
     for (let from = 0; from < n; ) {
+      if (this.hooks.signal) await nextTask();
       if (this.hooks.signal?.aborted) throw new CancelledError('the run was cancelled');
       const to = Math.min(n, from + this.batch);
       const pad = to - from < this.batch && (n > this.batch || this.engine.isCompiled(padShape(inputs, single, this.batch), full)) ? this.batch - (to - from) : 0;

@@ -654,6 +654,8 @@ export interface DebugHook {
   backend: ExplorerBackend;
   /** The current explanations by method id: raw values, dims, class, layer, compute ms. */
   results(): Record<string, { values: number[]; dims: number[]; class: number | null; layer: string | null; ms: number }>;
+  /** The id of the image shown (for requests made straight to the backend). */
+  image(): string | undefined;
 }
 
 export async function start(chosen: ExplorerBackend): Promise<void> {
@@ -663,6 +665,7 @@ export async function start(chosen: ExplorerBackend): Promise<void> {
     backend,
     results: () =>
       Object.fromEntries([...state.results].map(([id, r]) => [id, { values: Array.from(r.values), dims: r.response.dims, class: r.response.class, layer: r.response.layer, ms: r.response.ms }])),
+    image: () => state.image?.id,
   };
   (window as unknown as { __convlens: DebugHook }).__convlens = hook;
   wire();
