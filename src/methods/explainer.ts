@@ -40,11 +40,17 @@ export class Explainer {
     return new Explainer(new GradientEngine(model, options));
   }
 
+  /** Batches already checked: a batch is often explained by several methods in turn. */
+  private readonly checked = new WeakSet<Float32Array>();
+
   /** The model specialized for one image of this batch's size. */
   async specialize(images: Tensor): Promise<Specialized> {
     // Checked before anything runs: a size that fits in memory, and no NaN (it would spread to every score).
-    assertInputSize(images.dims.slice(1));
-    assertFiniteInput(images);
+    if (!this.checked.has(images.data)) {
+      assertInputSize(images.dims.slice(1));
+      assertFiniteInput(images);
+      this.checked.add(images.data);
+    }
     return this.engine.specialize([1, ...images.dims.slice(1)]);
   }
 
