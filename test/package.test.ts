@@ -28,6 +28,12 @@ test('npm pack -> install -> import, type-check, bin', { timeout: 300_000 }, () 
   assert.ok(paths.includes('models/fashion-mnist/model.onnx'), 'bundled model');
   for (const p of paths) assert.ok(!/^(src|test|bench|scripts|scratch|node_modules)\//.test(p) && !p.endsWith('.ts') || p.endsWith('.d.ts'), `unexpected file in the package: ${p}`);
   assert.ok(size < 5_000_000, `tarball ${size} bytes`);
+  // Relative imports of the shipped JavaScript name .js files (TypeScript leaves the .ts of an
+  // import() as written inside a function that uses `await using`; no .ts file is shipped).
+  for (const p of paths.filter((f) => f.endsWith('.js'))) {
+    const found = /(?:\bimport\s*\(|\bfrom)\s*['"](\.{1,2}\/[^'"]+\.ts)['"]/.exec(readFileSync(join(root, p), 'utf8'));
+    assert.equal(found?.[1], undefined, `${p} imports ${found?.[1]}, which is not in the package`);
+  }
 
   const app = join(dir, 'app');
   execFileSync('mkdir', ['-p', app]);

@@ -6,7 +6,6 @@ import { presetNames } from '../input/presets.ts';
 import { resizeModes, type ResizeMode } from '../input/image-file.ts';
 import { parseInteger, readLabels, UsageError } from '../cli/args.ts';
 import { bundledModelDir } from '../cli/commands/demo.ts';
-import { startServer } from './server.ts';
 import type { ModelSettings } from './workspace.ts';
 import { sizeOption } from '../cli/input-options.ts';
 
@@ -62,6 +61,7 @@ export function registerServe(program: Command): void {
       const labels = readLabels(flags.labels);
       if (labels) settings.labels = labels;
       const samples = samplesDir ? imagesIn(samplesDir) : [];
+      const { startServer } = await import('./server.ts');
       const served = await startServer({
         model: { bytes: modelPath === undefined ? bundled!.bytes : new Uint8Array(readFileSync(modelPath)), settings },
         samples,

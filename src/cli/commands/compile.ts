@@ -9,7 +9,6 @@ import { inputShape } from './inspect.ts';
 import { sizeOption } from '../input-options.ts';
 import { fileHelp, outFile } from '../out-path.ts';
 import { printJson, wantsJson } from '../output.ts';
-import { writeTritonRepository } from '../../export/triton.ts';
 
 export function registerCompile(program: Command): void {
   program
@@ -28,7 +27,7 @@ export function registerCompile(program: Command): void {
       shape[0] = flags.batch;
       const graph = await exportExplainer(readModelFile(modelPath), { method: flags.method, inputShape: shape, ...(flags.layer ? { layer: parseLayer(flags.layer) } : {}) });
       writeFileSync(path, serializeModel(graph));
-      const triton = flags.triton ? await writeTritonRepository(flags.triton, flags.method, graph) : [];
+      const triton = flags.triton ? await (await import('../../export/triton.ts')).writeTritonRepository(flags.triton, flags.method, graph) : [];
       if (wantsJson(command)) printJson({ files: [path, ...triton], outputs: [{ kind: 'explainer', method: flags.method, ...(flags.layer ? { layer: flags.layer } : {}), inputShape: shape, inputs: ['image', TARGET_CLASS], output: EXPLANATION, path }] });
       else process.stdout.write(`${[path, ...triton].join('\n')}\n`);
     });

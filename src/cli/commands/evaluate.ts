@@ -10,11 +10,8 @@ import type { ResizeMode } from '../../input/image-file.ts';
 import { Explainer } from '../../methods/explainer.ts';
 import { methodIds } from '../../methods/registry.ts';
 import { readModelFile } from '../../model/file.ts';
-import { evaluate } from '../../metrics/evaluate.ts';
 import { defaultMetricIds, metricIds } from '../../metrics/registry.ts';
 import type { Box } from '../../metrics/regions.ts';
-import { tableMarkdown } from '../../metrics/report/html.ts';
-import { writeEvaluation } from '../../metrics/report/write.ts';
 import { parseInteger, parseLayer, parseList, parseNumber, parseTarget, UsageError } from '../args.ts';
 import { withInputOptions } from '../input-options.ts';
 import { loadModelAndInputs } from '../load.ts';
@@ -22,6 +19,10 @@ import { printJson, wantsJson } from '../output.ts';
 import { Progress } from '../progress.ts';
 import { folderHelp, outFolder } from '../out-path.ts';
 import { parseMethods, unknownValue } from '../suggest.ts';
+
+// Loaded when the command runs (module-level: TypeScript does not rewrite the .ts extension of
+// an import() inside a function that uses `await using`).
+const evaluateModules = () => Promise.all([import('../../metrics/evaluate.ts'), import('../../metrics/report/html.ts'), import('../../metrics/report/write.ts')]);
 
 interface Flags {
   methods: string[];
@@ -94,6 +95,7 @@ export function registerEvaluate(program: Command): void {
     .addOption(new Option('--randomize-layers <n>', 'randomize only the top n layers (default all)').argParser(parseInteger('--randomize-layers', 1)))
     .addOption(new Option('--tolerance <px>', 'pointing game: hit within this many pixels (TorchRay uses 15 at image size) (default: 0, the maximum itself must lie in a box)').argParser(parseNumber('--tolerance', 0)))
     .action(async (modelPath: string, inputs: string[], flags: Flags, command: Command) => {
+      const [{ evaluate }, { tableMarkdown }, { writeEvaluation }] = await evaluateModules();
       const unknown = flags.metrics.filter((m) => !metricIds.includes(m));
       if (unknown.length) throw unknownValue('metric', unknown[0]!, metricIds);
       outFolder(flags.out);

@@ -8,29 +8,28 @@ import { basename, join } from 'node:path';
 import { readModelFile } from '../../model/file.ts';
 import { GradientEngine } from '../../autodiff/engine.ts';
 import { specializeFor } from '../../autodiff/compile.ts';
-import { featureFigure, featureMaps, layerOutputs, layerOutputsCaptioned } from '../../inspect/feature-maps.ts';
-import { filterFigure, filterImages, weightLayers, weightStats } from '../../inspect/filters.ts';
-import { figurePng } from '../../inspect/figure-png.ts';
 import type { Figure } from '../../inspect/figure.ts';
 import { colormapNames, type ColormapName } from '../../viz/colormaps.ts';
 import type { ResizeMode } from '../../input/image-file.ts';
 import { parseInteger, parseLayer } from '../args.ts';
 import { fileHelp, folderHelp, outFile, outFolder } from '../out-path.ts';
 import { print, printJson, wantsJson } from '../output.ts';
-import { formatSummary, summarize } from '../../inspect/summary.ts';
-import { modelGraph } from '../../inspect/graph.ts';
-import { layoutGraph, renderSvg } from '../../inspect/graph-svg.ts';
-import { svgToPng } from '../../inspect/graph-png.ts';
 import { withInputOptions, sizeOption } from '../input-options.ts';
 import { loadModelAndInputs } from '../load.ts';
 import { inputShape } from './inspect.ts';
+
+// Each command's own modules load when it runs (start-up of every other command stays short),
+// through module-level functions: TypeScript does not rewrite the .ts extension of an import()
+// inside a function that uses `await using`.
+const figurePngModule = () => import('../../inspect/figure-png.ts');
+const featureMapsModule = () => import('../../inspect/feature-maps.ts');
 
 const safe = (name: string) => name.replace(/[^A-Za-z0-9_.-]+/g, '_');
 const collectLayers = (v: string, prev: (string | number)[] | undefined) => [...(prev ?? []), parseLayer(v)];
 
 async function writeFigure(folder: string, name: string, figure: Figure): Promise<string> {
   const path = join(folder, name);
-  writeFileSync(path, await figurePng(figure));
+  writeFileSync(path, await (await figurePngModule()).figurePng(figure));
   return path;
 }
 
@@ -41,6 +40,7 @@ export function registerInside(program: Command): void {
     .argument('<model>', 'ONNX model file')
     .addOption(sizeOption())
     .action(async (modelPath: string, flags: { size?: { height: number; width: number } }, command: Command) => {
+      const { formatSummary, summarize } = await import('../../inspect/summary.ts');
       const summary = summarize(await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) }));
       print(wantsJson(command) ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     });
@@ -54,6 +54,7 @@ export function registerInside(program: Command): void {
     .addOption(sizeOption())
     .action(async (modelPath: string, flags: { out: string; expand?: boolean; size?: { height: number; width: number } }, command: Command) => {
       const path = outFile(flags.out, ['.svg', '.png']);
+      const [{ modelGraph }, { layoutGraph, renderSvg }, { svgToPng }] = await Promise.all([import('../../inspect/graph.ts'), import('../../inspect/graph-svg.ts'), import('../../inspect/graph-png.ts')]);
       const s = await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) });
       const graph = modelGraph(s, { collapse: !flags.expand });
       const svg = renderSvg(layoutGraph(graph), { title: basename(modelPath) });
@@ -74,6 +75,7 @@ export function registerInside(program: Command): void {
     .option('--outputs', 'one figure per image: the first channels of each layer, a row per layer, each under its name')
     .option('-o, --out <dir>', folderHelp, 'convlens-out')
     .action(async (modelPath: string, inputs: string[], flags: { preset: string; resize: ResizeMode; size?: { height: number; width: number }; layer?: (string | number)[]; top?: number; nrow: number; normalize: 'per-map' | 'per-layer' | 'none'; colormap: ColormapName; outputs?: boolean; out: string }, command: Command) => {
+      const { featureFigure, featureMaps, layerOutputs, layerOutputsCaptioned } = await featureMapsModule();
       const { model, loaded } = await loadModelAndInputs(modelPath, inputs, flags);
       await using engine = new GradientEngine(model);
       const folder = outFolder(flags.out);
@@ -106,6 +108,7 @@ export function registerInside(program: Command): void {
     .addOption(sizeOption())
     .option('-o, --out <dir>', folderHelp, 'convlens-out')
     .action(async (modelPath: string, flags: { layer?: (string | number)[]; maxTiles: number; size?: { height: number; width: number }; out: string }, command: Command) => {
+      const { filterFigure, filterImages, weightLayers, weightStats } = await import('../../inspect/filters.ts');
       const s = await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) });
       const refs = flags.layer ?? weightLayers(s).filter((l) => l.op === 'Conv' || l.op === 'ConvTranspose').map((l) => l.name);
       const images = refs.map((ref) => filterImages(s, ref, { maxTiles: flags.maxTiles }));

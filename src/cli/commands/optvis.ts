@@ -3,11 +3,7 @@ import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { readModelFile } from '../../model/file.ts';
 import { GradientEngine } from '../../autodiff/engine.ts';
-import { channel, classLogit, neuron, sum, type Objective } from '../../optvis/objectives.ts';
-import { fourier, pixels } from '../../optvis/parameterizations.ts';
-import { standardTransforms } from '../../optvis/transforms.ts';
-import { l2, totalVariation } from '../../optvis/regularizers.ts';
-import { dream, visualize } from '../../optvis/optimize.ts';
+import type { Objective } from '../../optvis/objectives.ts';
 import { detectLayout } from '../../input/layout.ts';
 import { tensorToImage } from '../../input/preprocess.ts';
 import { presetNames, type Preset } from '../../input/presets.ts';
@@ -20,6 +16,12 @@ import { Progress } from '../progress.ts';
 import { fileHelp, outFile } from '../out-path.ts';
 import { print, printJson, wantsJson } from '../output.ts';
 import { inputShape } from './inspect.ts';
+
+// Loaded when the command runs (module-level: TypeScript does not rewrite the .ts extension of
+// an import() inside a function that uses `await using`).
+const optimizeModule = () => import('../../optvis/optimize.ts');
+const optvisModules = () =>
+  Promise.all([import('../../optvis/objectives.ts'), import('../../optvis/parameterizations.ts'), import('../../optvis/transforms.ts'), import('../../optvis/regularizers.ts'), optimizeModule()]);
 
 /** LAYER:K or LAYER:K:Y:X (the layer may itself contain colons: the numbers are taken from the end). */
 function parseUnit(text: string, withPosition: boolean): { layer: string | number; k: number; y?: number; x?: number } {
@@ -70,6 +72,7 @@ export function registerOptvis(program: Command): void {
     .addOption(new Option('-p, --preset <name>', 'the model\'s input normalization (to show the image)').choices([...presetNames]).default('imagenet'))
     .option('-o, --out <file>', fileHelp('.png'), 'maximize.png')
     .action(async (modelPath: string, flags: MaximizeFlags, command: Command) => {
+      const [{ channel, classLogit, neuron, sum }, { fourier, pixels }, { standardTransforms }, { l2, totalVariation }, { visualize }] = await optvisModules();
       const parts: Objective[] = [
         ...(flags.class ?? []).map((c) => classLogit(c)),
         ...(flags.channel ?? []).map((t) => parseUnit(t, false)).map((u) => channel(u.layer, u.k)),
@@ -108,6 +111,7 @@ export function registerOptvis(program: Command): void {
     .addOption(new Option('--lr <rate>', 'step size').default(1.5).argParser(parseNumber('--lr', 0)))
     .option('-o, --out <file>', fileHelp('.png'), 'dream.png')
     .action(async (modelPath: string, imagePath: string, flags: { preset?: string; resize?: 'stretch' | 'center-crop'; size?: { height: number; width: number }; layer: string; octaves: number; steps: number; lr: number; out: string }, command: Command) => {
+      const { dream } = await optimizeModule();
       const out = outFile(flags.out, ['.png']);
       const { model, loaded, lens } = await loadModelAndInputs(modelPath, [imagePath], flags);
       await lens.release(); // dream runs its own engine; the lens only prepared the image

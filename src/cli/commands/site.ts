@@ -7,8 +7,6 @@ import { resizeModes, type ResizeMode } from '../../input/crop-plan.ts';
 import { parseInteger, readLabels, UsageError } from '../args.ts';
 import { bundledModel } from '../../web/serve-command.ts';
 import type { ModelSettings } from '../../web/workspace-core.ts';
-import { buildSite } from '../../web/static/build-site.ts';
-import { serveStatic } from '../../web/static/file-server.ts';
 import { print, printJson, wantsJson } from '../output.ts';
 
 interface SiteFlags {
@@ -46,6 +44,7 @@ export function registerSite(program: Command): void {
       }
       const bytes = modelPath !== undefined ? new Uint8Array(readFileSync(modelPath)) : bundled?.bytes;
       const samples = flags.samples !== undefined ? readdirSync(flags.samples).sort().map((f) => join(flags.samples!, f)) : (bundled?.samples ?? []);
+      const { buildSite } = await import('../../web/static/build-site.ts');
       const summary = await buildSite({ out: flags.out, ...(bytes && settings ? { model: { bytes, settings } } : {}), samples });
       if (wantsJson(command)) printJson(summary);
       else print(`static explorer: ${summary.out} (${summary.files} files, ${(summary.bytes / 1e6).toFixed(1)} MB)`);
@@ -53,6 +52,7 @@ export function registerSite(program: Command): void {
         if (!wantsJson(command)) print(`open it from any file server, e.g. convlens site --out ${flags.out} --serve, or python3 -m http.server -d ${flags.out} (single-threaded without COOP/COEP headers)`);
         return;
       }
+      const { serveStatic } = await import('../../web/static/file-server.ts');
       const served = await serveStatic(summary.out, { port: flags.port });
       process.stderr.write(`convlens static explorer: ${served.url}  (Ctrl+C to stop)\n`);
       const stop = () => void served.close().then(() => process.exit(0));
