@@ -11,6 +11,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { serializeModel } from '../src/model/model.ts';
 import { parseNpy } from '../src/runtime/npy.ts';
 import { Lens } from '../src/app/lens.ts';
@@ -64,6 +65,29 @@ test('streamed in batches of 2 equals the library on all images at once; the par
   await lens.explainBatch({ data: loaded.tensor.data.slice(0, 3 * 32 * 32), dims: [1, 3, 32, 32] }, ['grad-cam', 'guided-backprop'], { batchSize: 2 });
   assert.deepEqual(lens.explainer.engine.counts, counts);
   assert.equal(counts.specializations, 2, 'batch 1 (layers) and batch 2');
+});
+
+test('the input copy is the file itself only when it is a PNG showing exactly what the model sees', async () => {
+  const folder = join(dir, 'copies');
+  mkdirSync(folder);
+  const rng = new Rng(3);
+  const png = (w: number, h: number, channels: 3 | 4) => sharp(Uint8Array.from({ length: w * h * channels }, (_, i) => (channels === 4 && i % 4 === 3 ? 128 : Math.floor(rng.uniform() * 256))), { raw: { width: w, height: h, channels } }).png({ compressionLevel: 9, adaptiveFiltering: true }).toBuffer(); // not convlens' own settings: a new encoding differs
+  writeFileSync(join(folder, 'plain.png'), await png(32, 32, 3));
+  writeFileSync(join(folder, 'transparent.png'), await png(32, 32, 4));
+  writeFileSync(join(folder, 'larger.png'), await png(40, 40, 3));
+  copyFileSync(fixture('images/coffee.jpg'), join(folder, 'photo.jpg'));
+  await using lens = await Lens.open(zoo['tiny-vgg']!.build(), spec);
+  const out = join(dir, 'copies-out');
+  await explainRun(lens, [folder], run(out, { methods: ['grad-cam'], raw: false }));
+  const loaded = await loadInputs([folder], [1, 3, 32, 32], spec);
+  for (const [i, name] of loaded.names.entries()) {
+    const written = readFileSync(join(out, `${name}.input.png`));
+    const source = readFileSync(join(folder, readdirSync(folder).find((f) => f.startsWith(`${name}.`))!));
+    assert.equal(written.equals(source), name === 'plain', `${name}: the copy is the file itself`);
+    // Either way the copy shows the image the model saw.
+    const { data } = await sharp(written).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual(new Uint8Array(data), new Uint8Array(loaded.images[i]!.data), `${name}: the copy's pixels`);
+  }
 });
 
 test('cancel stops a long occlusion within one batch and keeps what was written', async () => {

@@ -207,7 +207,7 @@ async function writeBatch(lens: Lens, batch: InputBatch, result: BatchExplanatio
     await writeAtomic(path, await bytes, run.tempDir);
   };
   const cells: InputRecord['cells'][] = batch.names.map(() => []);
-  const pngs: { file: string; image: RgbImage }[] = [];
+  const pngs: { file: string; image: RgbImage; png?: Uint8Array | undefined }[] = [];
   const raws: { file: string; bytes: Uint8Array }[] = [];
   for (const { id, results, ms: t } of result.methods) {
     into.ms.set(id, (into.ms.get(id) ?? 0) + t);
@@ -234,8 +234,8 @@ async function writeBatch(lens: Lens, batch: InputBatch, result: BatchExplanatio
       for (const w of r.warnings ?? []) run.onWarning?.(`${stem} ${id}${r.layer !== undefined ? ` (${r.layer})` : ''}: ${w}`);
     }
   }
-  for (const [i, name] of batch.names.entries()) pngs.push({ file: `${name}.input.png`, image: batch.images[i]! });
-  await Promise.all([...pngs.map(({ file, image }) => write(file, encodePng(image))), ...raws.map(({ file, bytes }) => write(file, bytes))]);
+  for (const [i, name] of batch.names.entries()) pngs.push({ file: `${name}.input.png`, image: batch.images[i]!, png: batch.pngFiles?.[i] });
+  await Promise.all([...pngs.map(({ file, image, png }) => write(file, png ?? encodePng(image))), ...raws.map(({ file, bytes }) => write(file, bytes))]);
   mkdirSync(records, { recursive: true });
   const writing: Promise<void>[] = [];
   for (const [i, name] of batch.names.entries()) {

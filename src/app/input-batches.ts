@@ -63,6 +63,7 @@ function concatLoaded(parts: LoadedInputs[]): LoadedInputs {
     images: parts.flatMap((p) => p.images),
     names: parts.flatMap((p) => p.names),
     layout: parts[0]!.layout,
+    pngFiles: parts.flatMap((p) => p.pngFiles ?? p.images.map(() => undefined)),
   };
 }
 

@@ -42,6 +42,12 @@ export interface LoadedImage {
   image: RgbImage;
   /** Size of the file's image after EXIF orientation. */
   original: { width: number; height: number };
+  /**
+   * The file itself when it is a PNG that shows exactly `image` (8-bit RGB at the model's
+   * size, no orientation, transparency or colour profile): a copy of the input can be the
+   * file, not a new encoding.
+   */
+  png?: Uint8Array;
 }
 
 export const imageFormatsText = 'JPEG, PNG, WebP, GIF, TIFF, AVIF, SVG';
@@ -62,9 +68,11 @@ export async function loadImageForModel(source: string | Uint8Array, options: Lo
   const maxPixels = options.maxPixels ?? defaultMaxPixels;
   const open = () => sharp(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: Math.max(1, Math.min(maxPixels, 2 ** 32 - 1)) });
   let original: { width: number; height: number };
+  let plainPng = false;
   try {
     const meta = await open().metadata();
     original = { width: meta.autoOrient?.width ?? meta.width, height: meta.autoOrient?.height ?? meta.height };
+    plainPng = meta.format === 'png' && meta.channels === 3 && meta.depth === 'uchar' && !meta.hasAlpha && !meta.hasProfile && (meta.orientation ?? 1) === 1;
   } catch (e) {
     throw decodeError(name, e);
   }
@@ -98,7 +106,8 @@ export async function loadImageForModel(source: string | Uint8Array, options: Lo
     const start = ((plan.top + y) * plan.rw + plan.left) * 3;
     data.set(raw.subarray(start, start + width * 3), y * width * 3);
   }
-  return { image: { width, height, data }, original };
+  const unchanged = plainPng && original.width === width && original.height === height;
+  return { image: { width, height, data }, original, ...(unchanged ? { png: bytes } : {}) };
 }
 
 async function readImageFile(path: string): Promise<Uint8Array> {

@@ -41,6 +41,8 @@ export interface LoadedInputs {
   /** File stems, one per batch item ('stem_i' for items of a .npy batch); repeated names get '-2', '-3'. */
   names: string[];
   layout: InputLayout;
+  /** Per batch item, the PNG file that shows exactly its image, if it is one (LoadedImage.png). */
+  pngFiles?: (Uint8Array | undefined)[];
 }
 
 /** One input path as found on disk: an image file or a .npy file (which may hold several inputs). */
@@ -87,10 +89,11 @@ export async function decodeInputs(
   const chunks: Float32Array[] = [];
   const images: RgbImage[] = [];
   const names: string[] = [];
+  const pngFiles: (Uint8Array | undefined)[] = [];
   for (const entry of entries) {
     if (entry.kind === 'image') {
       const t = target!;
-      const { image } = await loadImageForModel(entry.path, {
+      const { image, png } = await loadImageForModel(entry.path, {
         height: t.height,
         width: t.width,
         resize: options.resize,
@@ -99,6 +102,7 @@ export async function decodeInputs(
       chunks.push(imageToTensor([image], layout, options.preset).data);
       images.push(image);
       names.push(entry.name);
+      pngFiles.push(png);
       continue;
     }
     const npy = await readNpyFile(entry.path);
@@ -108,6 +112,7 @@ export async function decodeInputs(
       chunks.push(chunk);
       images.push(...tensorToImages({ data: chunk, dims: batchDims(layout, 1, items.size.height, items.size.width) }, layout, options.preset));
       names.push(items.chunks.length === 1 ? entry.name : `${entry.name}_${i}`);
+      pngFiles.push(undefined);
     });
   }
   if (chunks.length === 0) return { tensor: { data: new Float32Array(0), dims: batchDims(layout, 0, target?.height ?? 0, target?.width ?? 0) }, images, names, layout };
@@ -115,7 +120,7 @@ export async function decodeInputs(
   const itemSize = height * width * layout.channels;
   const data = new Float32Array(chunks.length * itemSize);
   chunks.forEach((c, i) => data.set(c, i * itemSize));
-  return { tensor: { data, dims: batchDims(layout, chunks.length, height, width) }, images, names, layout };
+  return { tensor: { data, dims: batchDims(layout, chunks.length, height, width) }, images, names, layout, pngFiles };
 }
 
 function targetSize(
