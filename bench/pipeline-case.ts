@@ -86,6 +86,8 @@ for (const n of sizes) await writeImages(join(dir, `images${n}`), n);
 // 2,000 inputs for the memory check: links to the 256 images (decoding still happens per input).
 mkdirSync(join(dir, 'images2000'));
 for (let i = 0; i < 2000; i++) symlinkSync(join(dir, 'images256', `img${String(i % 256).padStart(4, '0')}.png`), join(dir, 'images2000', `img${String(i).padStart(4, '0')}.png`));
+// The inputs and the model on disk before anything is timed (their write-back would land in the first runs).
+spawnSync('sync');
 
 // The pure forward: batches of 8 of the same images' tensors (preprocessing not counted),
 // measured right before each command it is compared with (the machine's speed drifts).
