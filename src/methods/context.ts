@@ -16,7 +16,8 @@ import { ConvlensError } from '../errors.ts';
 /**
  * Resolves after queued events have had their turn. onnxruntime-web's wasm runs can resolve
  * without leaving the microtask queue, so in a Web Worker a loop of runs would not see the
- * cancel message that aborts its signal until the loop ended.
+ * cancel message that aborts its signal until the loop ended; onnxruntime-node's runs block
+ * the main thread, so finished I/O waits for a turn.
  */
 function nextTask(): Promise<void> {
   if (typeof setImmediate === 'function') return new Promise((resolve) => setImmediate(resolve));
@@ -233,6 +234,11 @@ export class MethodContext {
         }
         throw e;
       }
+      // onnxruntime-node runs block the main thread: let the I/O that finished meanwhile start
+      // its next step (a decode, an encode, a write) now, beside the JavaScript that follows,
+      // rather than when the next run starts (256 images: 17.0 s against 17.5 s on average over
+      // 9 alternating pairs, 6 of them faster; within this machine's noise).
+      await nextTask();
       const keep = (r: Record<string, Tensor>) => (pad === 0 ? r : Object.fromEntries(Object.entries(r).map(([k, t]) => [k, sliceRows(t, 0, to - from)])));
       chunks.push({ outputs: keep(res.outputs), exposed: keep(res.exposed), gradients: keep(res.gradients), target: res.compiled.target });
       from = to;
