@@ -100,7 +100,7 @@ test('the cache folder stays within its bound; damaged entries are misses', asyn
   // Damaged graphs under whole descriptions: onnxruntime refuses them, they are compiled again.
   const damaged = new DiskCache(join(dir, 'damaged'));
   const clean = await explainWith(damaged);
-  for (const f of readdirSync(join(dir, 'damaged', 'compiled'))) if (f.endsWith('.bin')) writeFileSync(join(dir, 'damaged', 'compiled', f), 'not a graph');
+  for (const f of readdirSync(join(dir, 'damaged', 'compiled'))) if (f.endsWith('.onnx')) writeFileSync(join(dir, 'damaged', 'compiled', f), 'not a graph');
   const rebuilt = await explainWith(damaged);
   assert.equal(rebuilt.compilations, clean.compilations);
   assert.equal(rebuilt.specializations, clean.specializations);
@@ -115,7 +115,7 @@ test('the CLI writes compiled graphs to CONVLENS_CACHE_DIR, and nothing with --n
     assert.equal(r.status, 0, r.stderr);
   };
   run(join(dir, 'cli-cache'));
-  assert.ok(readdirSync(join(dir, 'cli-cache', 'compiled')).some((f) => f.endsWith('.bin')));
+  assert.ok(readdirSync(join(dir, 'cli-cache', 'compiled')).some((f) => f.endsWith('.onnx')));
   run(join(dir, 'cli-nocache'), '--no-cache');
   assert.throws(() => readdirSync(join(dir, 'cli-nocache')), /ENOENT/);
 });

@@ -41,6 +41,7 @@ export async function openModelFile(path: string, options: Omit<OpenOptions, 'de
     read: (key) => cache.read(modelHash(), key),
     write: (key, entry) => cache.write(modelHash(), key, entry),
     optimizedTarget: (key, info) => cache.target(modelHash(), key, info),
+    locate: (key) => cache.locate(modelHash(), key),
   };
   return Lens.open(model, { fallbackName: basename(path), ...rest, ...(store ? { store } : {}), defaults: modelFileDefaults(path, model) });
 }

@@ -48,10 +48,12 @@ export interface CompiledStore {
   read(key: string): StoreEntry | undefined;
   write(key: string, entry: StoreEntry): void;
   /**
-   * Where onnxruntime may save its optimized form of a graph (`path`, in its own ORT format),
-   * and `commit` to keep it as the entry `key` with `info`; none when the store cannot hold files.
+   * Where onnxruntime may save its optimized form of a graph (`path`), and `commit` to keep
+   * it as the entry `key` with `info`; none when the store cannot hold files.
    */
   optimizedTarget?(key: string, info: unknown): { path: string; commit(): void } | undefined;
+  /** An entry's file and description, for onnxruntime to read the file itself (no copy through JavaScript). */
+  locate?(key: string): { path: string; info: unknown } | undefined;
 }
 
 export class GradientEngine {
@@ -113,8 +115,8 @@ export class GradientEngine {
       const build = () => this.build(key, inputShape, request, store, optimizedKey);
       // A stored graph onnxruntime cannot load (damaged, another version, evicted meanwhile) is built again.
       if (store?.optimizedTarget) {
-        const fast = store.read(optimizedKey);
-        if (fast) return { model: { ortFormat: fast.bytes }, info: reviveCompiled(fast.info), retry: build };
+        const fast = store.locate ? store.locate(optimizedKey) : store.read(optimizedKey);
+        if (fast) return { model: 'path' in fast ? fast.path : fast.bytes, info: reviveCompiled(fast.info), options: { optimization: 'disabled' as const }, retry: build };
       } else {
         const hit = store?.read(key);
         if (hit) return { model: hit.bytes, info: reviveCompiled(hit.info, hit.bytes), retry: build };

@@ -3,7 +3,8 @@
  * deterministic release. Building a session (compiling a graph, loading it) happens once
  * per key, even when several callers ask at the same time.
  */
-import { Session, type ModelSource, type SessionOptions } from './session.ts';
+import type { ModelProto } from '../model/onnx-proto.ts';
+import { Session, type SessionOptions } from './session.ts';
 
 /**
  * What a session is made from: the model, what the caller keeps with it, session options
@@ -11,7 +12,8 @@ import { Session, type ModelSource, type SessionOptions } from './session.ts';
  * once the session exists) and `retry` (another way to build it if onnxruntime refuses this one).
  */
 export interface SessionBuild<T> {
-  model: ModelSource;
+  /** A model, its bytes, or (Node) the path of its file. */
+  model: ModelProto | Uint8Array | string;
   info: T;
   options?: SessionOptions;
   created?: () => void;

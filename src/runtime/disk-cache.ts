@@ -1,8 +1,7 @@
 /**
  * Compiled graphs remembered on disk, so that a second run on the same model starts without
- * specializing and compiling again. An entry is bytes (`.bin`: a graph as onnxruntime
- * optimized it, in its ORT format; a compiled ONNX model; a specialization) and a small JSON
- * description (`.json`), keyed by the model's content hash, the compile request (input shape, rule
+ * specializing and compiling again. An entry is the compiled ONNX model and a small JSON
+ * description, keyed by the model's content hash, the compile request (input shape, rule
  * set, ...) and a fingerprint of convlens' own code (any change to the compiler is a miss,
  * never a stale graph), and of this machine (onnxruntime's version and the CPU, for the
  * graphs onnxruntime optimized). Entries are written through a temporary file and a rename;
@@ -122,6 +121,11 @@ export class DiskCache {
     return hash;
   }
 
+  /** An entry's file (marked as used) and its description, without reading the file. */
+  locate(modelHash: string, key: string): { path: string; info: unknown } | undefined {
+    return this.lookup(modelHash, key, (path, info) => ({ path, info }));
+  }
+
   read(modelHash: string, key: string): CacheEntry | undefined {
     return this.lookup(modelHash, key, (path, info) => ({ bytes: readFileSync(path), info }));
   }
@@ -130,9 +134,9 @@ export class DiskCache {
   private lookup<T>(modelHash: string, key: string, take: (path: string, info: unknown) => T): T | undefined {
     const base = this.file(modelHash, key);
     try {
-      const value = take(`${base}.bin`, JSON.parse(readFileSync(`${base}.json`, 'utf8')) as unknown);
+      const value = take(`${base}.onnx`, JSON.parse(readFileSync(`${base}.json`, 'utf8')) as unknown);
       const now = new Date();
-      utimesSync(`${base}.bin`, now, now);
+      utimesSync(`${base}.onnx`, now, now);
       this.counts.hits++;
       return value;
     } catch {
@@ -167,17 +171,17 @@ export class DiskCache {
       return undefined;
     }
     return {
-      path: `${base}.bin${tmp}`,
+      path: `${base}.onnx${tmp}`,
       commit: () => {
         try {
-          renameSync(`${base}.bin${tmp}`, `${base}.bin`);
+          renameSync(`${base}.onnx${tmp}`, `${base}.onnx`);
           // The description last: an entry is visible only when both files are whole.
           writeFileSync(`${base}.json${tmp}`, JSON.stringify(info));
           renameSync(`${base}.json${tmp}`, `${base}.json`);
           this.counts.writes++;
           this.trim();
         } catch {
-          rmSync(`${base}.bin${tmp}`, { force: true });
+          rmSync(`${base}.onnx${tmp}`, { force: true });
           rmSync(`${base}.json`, { force: true });
         }
       },
@@ -193,23 +197,18 @@ export class DiskCache {
       const st = statSync(path, { throwIfNoEntry: false });
       if (st && Date.now() - st.mtimeMs > 3600e3) rmSync(path, { force: true });
     }
-    // Entries of convlens 0.1's first layout (`.onnx` bytes): no key of this version reaches them.
-    for (const f of files.filter((f) => f.endsWith('.onnx'))) {
-      rmSync(join(this.dir, f), { force: true });
-      rmSync(join(this.dir, `${f.slice(0, -'.onnx'.length)}.json`), { force: true });
-    }
     const entries = files
-      .filter((f) => f.endsWith('.bin'))
+      .filter((f) => f.endsWith('.onnx'))
       .map((f) => {
         const st = statSync(join(this.dir, f));
-        return { base: join(this.dir, f.slice(0, -'.bin'.length)), size: st.size, used: st.mtimeMs };
+        return { base: join(this.dir, f.slice(0, -'.onnx'.length)), size: st.size, used: st.mtimeMs };
       })
       .sort((a, b) => a.used - b.used);
     let total = entries.reduce((s, e) => s + e.size, 0);
     for (const e of entries) {
       if (total <= this.maxBytes) break;
       rmSync(`${e.base}.json`, { force: true });
-      rmSync(`${e.base}.bin`, { force: true });
+      rmSync(`${e.base}.onnx`, { force: true });
       total -= e.size;
       this.counts.evictions++;
     }

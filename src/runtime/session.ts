@@ -29,25 +29,9 @@ export interface SessionOptions {
   spinning?: boolean;
   /** ORT graph optimization level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /**
-   * Node: a file where onnxruntime saves the graph as it optimized it, in its own format
-   * (ORT); a later session loads those bytes as `{ ortFormat: bytes }`.
-   */
+  /** Node: a file where onnxruntime saves the graph as it optimized it (load it later with optimization 'disabled'). */
   saveOptimized?: string;
 }
-
-/**
- * A graph onnxruntime saved in its own format (SessionOptions.saveOptimized). The session
- * runs it as saved (no optimization) and uses the bytes in place, weights included: no
- * parse into a second copy (ResNet-50: 0.04 s to create instead of 0.2 s from .onnx). The
- * session holds the bytes until it is released.
- */
-export interface OrtFormatModel {
-  ortFormat: Uint8Array;
-}
-
-/** What a session is made from: a model, its bytes, (Node) the path of an .onnx file, or a saved ORT-format graph. */
-export type ModelSource = ModelProto | Uint8Array | string | OrtFormatModel;
 
 /**
  * onnxruntime could not load or run a model. A ConvlensError: what fails is the user's
@@ -85,34 +69,25 @@ export class Session {
     private readonly inner: InferenceSession,
     readonly inputNames: readonly string[],
     readonly outputNames: readonly string[],
-    /** Bytes onnxruntime uses in place (an ORT-format graph): kept alive as long as the session. */
-    private held: Uint8Array | undefined,
   ) {}
 
-  static async create(model: ModelSource, options: SessionOptions = {}): Promise<Session> {
-    const ortFormat = typeof model === 'object' && 'ortFormat' in model ? (model as OrtFormatModel).ortFormat : undefined;
-    const source: string | Uint8Array = ortFormat ?? (typeof model === 'string' || model instanceof Uint8Array ? model : serializeModel(model as ModelProto));
+  /** From a model, its bytes, or (Node) the path of an .onnx file. */
+  static async create(model: ModelProto | Uint8Array | string, options: SessionOptions = {}): Promise<Session> {
+    const source = typeof model === 'string' || model instanceof Uint8Array ? model : serializeModel(model);
     const ort = await ortBackend();
     runGuard?.arm();
     try {
       const settings: InferenceSession.SessionOptions = {
-        graphOptimizationLevel: ortFormat ? 'disabled' : (options.optimization ?? 'all'),
+        graphOptimizationLevel: options.optimization ?? 'all',
         ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
         interOpNumThreads: 1,
         ...(options.saveOptimized ? { optimizedModelFilePath: options.saveOptimized } : {}),
         executionMode: 'sequential',
         logSeverityLevel: 4,
-        extra: {
-          session: {
-            intra_op: { allow_spinning: options.spinning ? '1' : '0' },
-            inter_op: { allow_spinning: '0' },
-            ...(options.saveOptimized ? { save_model_format: 'ORT' } : {}),
-            ...(ortFormat ? { use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' } : {}),
-          },
-        },
+        extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
       };
       const inner = typeof source === 'string' ? await ort.InferenceSession.create(source, settings) : await ort.InferenceSession.create(source, settings);
-      return new Session(ort, inner, inner.inputNames, inner.outputNames, ortFormat);
+      return new Session(ort, inner, inner.inputNames, inner.outputNames);
     } catch (e) {
       throw new RuntimeError(`onnxruntime could not load the model: ${ortMessage(e)}`);
     } finally {
@@ -148,7 +123,6 @@ export class Session {
     if (this.released) return;
     this.released = true;
     await this.inner.release();
-    this.held = undefined;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
