@@ -41,10 +41,11 @@ function pngSize(png: Uint8Array): { width: number; height: number } | undefined
 function img(image: ReportImage, alt: string): string {
   const linked = !(image instanceof Uint8Array);
   const size = linked ? image : pngSize(image);
-  const src = linked ? encodeURI(image.src) : `data:image/png;base64,${bytesToBase64(image)}`;
+  // Base64 has no character HTML would need escaped (a report embeds megabytes of it).
+  const src = linked ? escapeHtml(encodeURI(image.src)) : `data:image/png;base64,${bytesToBase64(image)}`;
   const small = size !== undefined && size.width < THUMB_PX;
   const dims = size ? ` width="${size.width}" height="${size.height}"` : '';
-  return `<img class="thumb${small ? ' px' : ''}" src="${escapeHtml(src)}"${dims} loading="lazy" alt="${escapeHtml(alt)}" title="click to enlarge">`;
+  return `<img class="thumb${small ? ' px' : ''}" src="${src}"${dims} loading="lazy" alt="${escapeHtml(alt)}" title="click to enlarge">`;
 }
 
 /** Links to the other pages of a report split into pages. */

@@ -120,8 +120,20 @@ export function softmaxRows(scores: Tensor): Float32Array {
 export function topClasses(scores: Tensor, k: number): number[][] {
   const [n, classes] = [scores.dims[0]!, scores.dims[1]!];
   return Array.from({ length: n }, (_, i) => {
-    const row = Array.from(scores.data.subarray(i * classes, (i + 1) * classes));
-    return row.map((v, c) => [v, c] as const).sort((a, b) => b[0] - a[0]).slice(0, k).map(([, c]) => c);
+    // A selection (one pass, k kept), not a sort of every class; ties keep the lower class first.
+    const row = scores.data.subarray(i * classes, (i + 1) * classes);
+    const best: number[] = [];
+    for (let c = 0; c < classes; c++) {
+      const v = row[c]!;
+      if (best.length === k) {
+        if (!(v > row[best[k - 1]!]!)) continue;
+        best.pop();
+      }
+      let at = best.length;
+      while (at > 0 && v > row[best[at - 1]!]!) at--;
+      best.splice(at, 0, c);
+    }
+    return best;
   });
 }
 

@@ -267,6 +267,11 @@ export function colormapTable(name: ColormapName): Uint8Array {
   return table(name).slice();
 }
 
+/** Where value v's colour starts in a table: 3 * round(clamp(v, 0, 1) * 255); NaN -> 0. */
+export function colormapOffset(v: number): number {
+  return 3 * Math.round((v > 0 ? (v < 1 ? v : 1) : 0) * 255);
+}
+
 /**
  * Colours a scalar map with values in [0, 1] (row-major, `width * height`
  * values): value v takes table entry round(clamp(v, 0, 1) * 255). NaN takes
@@ -280,8 +285,7 @@ export function applyColormap(map: Float32Array, width: number, height: number, 
   const lut = table(name);
   const data = new Uint8ClampedArray(n * 3);
   for (let i = 0; i < n; i++) {
-    const v = map[i]!;
-    const k = 3 * Math.round((v > 0 ? (v < 1 ? v : 1) : 0) * 255);
+    const k = colormapOffset(map[i]!);
     data[3 * i] = lut[k]!;
     data[3 * i + 1] = lut[k + 1]!;
     data[3 * i + 2] = lut[k + 2]!;

@@ -2,7 +2,7 @@
 // gradient images and figure grids. Bytes are round(255 * v) of values in
 // [0, 1] throughout.
 
-import { applyColormap, type ColormapName } from './colormaps.ts';
+import { applyColormap, colormapOffset, colormapTable, type ColormapName } from './colormaps.ts';
 import { createRgbImage, type Rgb, type RgbImage } from './image.ts';
 import { absMaxScale, normalizeGradientImage } from './normalize.ts';
 
@@ -34,10 +34,17 @@ export function overlay(
   if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`overlay: alpha must be in [0, 1], got ${alpha}`);
   checkMapSize('overlay', map, image.width, image.height);
   if (image.data.length !== map.length * 3) throw new RangeError('overlay: image must be RGB (3 bytes per pixel)');
-  const heat = applyColormap(map, image.width, image.height, colormap).data;
+  // Colour and blend in one pass (this runs on every pixel of every map).
+  const lut = colormapTable(colormap);
   const src = image.data;
   const out = new Uint8ClampedArray(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = Math.round(alpha * heat[i]! + (1 - alpha) * src[i]!);
+  const keep = 1 - alpha;
+  for (let i = 0, j = 0; i < map.length; i++, j += 3) {
+    const k = colormapOffset(map[i]!);
+    out[j] = Math.round(alpha * lut[k]! + keep * src[j]!);
+    out[j + 1] = Math.round(alpha * lut[k + 1]! + keep * src[j + 1]!);
+    out[j + 2] = Math.round(alpha * lut[k + 2]! + keep * src[j + 2]!);
+  }
   return { width: image.width, height: image.height, data: out };
 }
 

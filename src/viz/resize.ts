@@ -67,21 +67,25 @@ export function resizeBilinear(
   const ys = axisTaps(srcH, dstH);
   const xs = axisTaps(srcW, dstW);
   const out = new Float32Array(channels * dstH * dstW);
+  // Separable: each source row interpolated along x once (kept in doubles, so every output
+  // is the same sum as the direct four-tap formula), then output rows between two of them.
+  const rows = new Float64Array(srcH * dstW);
   for (let c = 0; c < channels; c++) {
     const plane = c * srcH * srcW;
     const outPlane = c * dstH * dstW;
-    for (let oy = 0; oy < dstH; oy++) {
-      const row0 = plane + ys.lo[oy]! * srcW;
-      const row1 = plane + ys.hi[oy]! * srcW;
-      const wy = ys.w[oy]!;
+    for (let y = 0; y < srcH; y++) {
+      const row = plane + y * srcW;
       for (let ox = 0; ox < dstW; ox++) {
-        const x0 = xs.lo[ox]!;
-        const x1 = xs.hi[ox]!;
         const wx = xs.w[ox]!;
-        const top = src[row0 + x0]! * (1 - wx) + src[row0 + x1]! * wx;
-        const bottom = src[row1 + x0]! * (1 - wx) + src[row1 + x1]! * wx;
-        out[outPlane + oy * dstW + ox] = top * (1 - wy) + bottom * wy;
+        rows[y * dstW + ox] = src[row + xs.lo[ox]!]! * (1 - wx) + src[row + xs.hi[ox]!]! * wx;
       }
+    }
+    for (let oy = 0; oy < dstH; oy++) {
+      const top = ys.lo[oy]! * dstW;
+      const bottom = ys.hi[oy]! * dstW;
+      const wy = ys.w[oy]!;
+      const at = outPlane + oy * dstW;
+      for (let ox = 0; ox < dstW; ox++) out[at + ox] = rows[top + ox]! * (1 - wy) + rows[bottom + ox]! * wy;
     }
   }
   return out;

@@ -36,6 +36,17 @@ export function perPosition(channels: number, area: number, f: (index: number) =
   return out;
 }
 
+/** Per channel, the sum of its values over positions (perChannel of the values themselves, without a call per value). */
+export function channelSums(values: Float32Array, channels: number, area: number): Float64Array {
+  const out = new Float64Array(channels);
+  for (let k = 0, at = 0; k < channels; k++) {
+    let s = 0;
+    for (let p = 0; p < area; p++, at++) s += values[at]!;
+    out[k] = s;
+  }
+  return out;
+}
+
 /** Per channel, the sum over positions of f(index) (index = k * area + position). */
 export function perChannel(channels: number, area: number, f: (index: number) => number): Float64Array {
   const out = new Float64Array(channels);

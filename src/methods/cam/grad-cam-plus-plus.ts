@@ -7,7 +7,7 @@
  * gradients are tiny (the map then depends on the score's scale, a known quirk kept for
  * agreement with the reference implementation).
  */
-import { camMethod, perChannel, weightedSum } from './base.ts';
+import { camMethod, channelSums, perChannel, weightedSum } from './base.ts';
 
 export const gradCamPlusPlus = camMethod(
   {
@@ -18,7 +18,7 @@ export const gradCamPlusPlus = camMethod(
   },
   ({ A, G, channels, height, width }) => {
     const area = height * width;
-    const sumA = perChannel(channels, area, (i) => A[i]!);
+    const sumA = channelSums(A, channels, area);
     const w = perChannel(channels, area, (i) => {
       const g = G[i]!;
       if (g <= 0) return 0; // relu(g) = 0

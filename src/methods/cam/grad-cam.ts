@@ -3,12 +3,12 @@
  * Gradient-based Localization", eq. 1-2: alpha_k = mean_ij dy^c/dA^k_ij,
  * L = ReLU(sum_k alpha_k A^k).
  */
-import { camMethod, perChannel, weightedSum, type CamInput } from './base.ts';
+import { camMethod, channelSums, weightedSum, type CamInput } from './base.ts';
 
 /** sum_k alpha_k A^k with alpha_k the spatial mean of the gradients (before the ReLU). */
 export function gradCamMap({ A, G, channels, height, width }: CamInput): Float32Array {
   const area = height * width;
-  const alpha = perChannel(channels, area, (i) => G[i]!).map((s) => s / area);
+  const alpha = channelSums(G, channels, area).map((s) => s / area);
   return weightedSum(A, alpha, channels, area);
 }
 

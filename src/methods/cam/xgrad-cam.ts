@@ -2,7 +2,7 @@
  * XGrad-CAM. Fu et al. 2020, "Axiom-based Grad-CAM", eq. 9:
  * w_k = sum_ij (A_ij^k / sum_ab A_ab^k) dy^c/dA_ij^k, L = ReLU(sum_k w_k A^k).
  */
-import { camMethod, perChannel, weightedSum } from './base.ts';
+import { camMethod, channelSums, perChannel, weightedSum } from './base.ts';
 
 export const xgradCam = camMethod(
   {
@@ -13,7 +13,7 @@ export const xgradCam = camMethod(
   },
   ({ A, G, channels, height, width }) => {
     const area = height * width;
-    const sumA = perChannel(channels, area, (i) => A[i]!);
+    const sumA = channelSums(A, channels, area);
     const w = perChannel(channels, area, (i) => G[i]! * A[i]!).map((s, k) => s / (sumA[k]! + 1e-7));
     return weightedSum(A, w, channels, area);
   },
