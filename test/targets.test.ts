@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { ModelProto } from '../src/model/onnx-proto.ts';
 import { Explainer } from '../src/methods/explainer.ts';
 import { convLayers } from '../src/targets/layers.ts';
+import { topClasses } from '../src/targets/targets.ts';
 import { minMaxNormalize } from '../src/viz/normalize.ts';
 import { Rng } from '../src/runtime/rng.ts';
 import { zoo } from './zoo/models.ts';
@@ -88,4 +89,20 @@ test("targetLayers 'all' gives one map per conv layer, and fuse their normalized
   const mean = new Float32Array(32 * 32);
   for (const m of maps.slice(0, -1)) m.values.forEach((v, i) => (mean[i] = mean[i]! + v / convs.length));
   assert.ok(relativeL2(maps.at(-1)!.values, minMaxNormalize(mean)) < 1e-6);
+});
+
+test('topClasses: the k best of each row, best first, ties in class order (as a stable sort of every class)', () => {
+  const rng = new Rng(11);
+  for (let trial = 0; trial < 300; trial++) {
+    const classes = 1 + Math.floor(rng.uniform() * 20);
+    const n = 1 + Math.floor(rng.uniform() * 3);
+    const k = Math.floor(rng.uniform() * (classes + 2));
+    // Few distinct values, so ties are common.
+    const data = Float32Array.from({ length: n * classes }, () => Math.floor(rng.uniform() * 4) - 1);
+    const sorted = Array.from({ length: n }, (_, i) =>
+      [...data.subarray(i * classes, (i + 1) * classes)].map((v, c) => ({ v, c })).sort((a, b) => b.v - a.v).slice(0, k).map((e) => e.c),
+    );
+    assert.deepEqual(topClasses({ data, dims: [n, classes] }, k), sorted, `k=${k} of ${classes}: ${data.join(',')}`);
+  }
+  assert.deepEqual(topClasses({ data: new Float32Array([0.5, 2, -1, 2, 7]), dims: [1, 5] }, 3), [[4, 1, 3]]);
 });

@@ -31,6 +31,7 @@ import {
   type RgbImage,
 } from '../src/viz/index.ts';
 import { decodeImage, encodePng } from '../src/viz/png.ts';
+import { Rng } from '../src/runtime/rng.ts';
 import { renderAttribution } from '../src/viz/render.ts';
 import { methods } from '../src/methods/registry.ts';
 
@@ -235,6 +236,31 @@ describe('resizeBilinear', () => {
         if (!inside(ox, w, W) || !inside(ox + 1, w, W)) continue;
         const step = out[oy * W + ox + 1]! - out[oy * W + ox]!;
         assert.ok(Math.abs(step - (2 * w) / W) < 1e-5, `x step ${step} at (${oy}, ${ox})`);
+      }
+    }
+  });
+
+  test('equals the direct four-tap formula, up and down, on several channels (to the bit)', () => {
+    const rng = new Rng(3);
+    const taps = (o: number, inSize: number, outSize: number) => {
+      const x = Math.min(Math.max((o + 0.5) * (inSize / outSize) - 0.5, 0), inSize - 1);
+      const lo = Math.floor(x);
+      return [lo, Math.min(lo + 1, inSize - 1), x - lo] as const;
+    };
+    for (const [h, w, H, W, C] of [[7, 7, 224, 224, 1], [5, 3, 2, 9, 3], [13, 17, 4, 6, 2], [1, 4, 3, 1, 1]] as const) {
+      const src = Float32Array.from({ length: C * h * w }, () => rng.normal());
+      const out = resizeBilinear(src, h, w, H, W, C);
+      for (let c = 0; c < C; c++) {
+        for (let oy = 0; oy < H; oy++) {
+          const [y0, y1, wy] = taps(oy, h, H);
+          for (let ox = 0; ox < W; ox++) {
+            const [x0, x1, wx] = taps(ox, w, W);
+            const at = (y: number, x: number) => src[c * h * w + y * w + x]!;
+            const top = at(y0, x0) * (1 - wx) + at(y0, x1) * wx;
+            const bottom = at(y1, x0) * (1 - wx) + at(y1, x1) * wx;
+            assert.equal(out[c * H * W + oy * W + ox], Math.fround(top * (1 - wy) + bottom * wy), `${h}x${w}->${H}x${W} c${c} (${oy}, ${ox})`);
+          }
+        }
       }
     }
   });
