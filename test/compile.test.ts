@@ -15,6 +15,9 @@ import { GradientEngine } from '../src/autodiff/engine.ts';
 import { check } from '../src/inspect/doctor.ts';
 import type { ModelProto } from '../src/model/onnx-proto.ts';
 import { fixture, floatInitializer, oneHot, readNpy, relativeL2, valueInfo } from './helpers.ts';
+import { zoo } from './zoo/models.ts';
+import { Rng } from '../src/runtime/rng.ts';
+import { readTensorProto } from '../src/model/tensor-data.ts';
 
 const vggPath = fixture('reference/tiny-vgg/model.onnx');
 const vggInput = () => readNpy(fixture('reference/tiny-vgg/input.npy'));
@@ -148,4 +151,52 @@ test("targetWeight 'argmax' differentiates each image's predicted class inside t
   const explicit = await engine.run(x, { wrt: ['input'] }, oneHot([4, 10], predicted));
   assert.ok(relativeL2(auto.gradients['input']!.data, explicit.gradients['input']!.data) < 1e-6);
   assert.ok(new Set(predicted).size > 1, `images predict different classes (${predicted}), so per-image selection is exercised`);
+});
+
+test('Conv+BN is folded only on the way of the backward pass, and the gradients do not depend on it', async () => {
+  const model = zoo['tiny-resnet']!.build();
+  const layer = zoo['tiny-resnet']!.spatialLayer;
+  const bns = (m: ModelProto) => m.graph!.node.filter((n) => n.opType === 'BatchNormalization').length;
+  assert.ok(bns(model) >= 5);
+  const inputShape = zoo['tiny-resnet']!.inputShape(2);
+  // A gradient at the last block: the BNs before it are forward only (onnxruntime fuses them).
+  const late = await compile(model, { inputShape, wrt: [layer] });
+  // A gradient at the input as well: every BN is on the backward pass, folded into its Conv.
+  const all = await compile(model, { inputShape, wrt: ['input', layer] });
+  assert.equal(bns(all.model), 0);
+  assert.ok(bns(late.model) >= 4, `${bns(late.model)} BatchNormalization nodes left before '${layer}'`);
+  const rng = new Rng(4);
+  const x = Float32Array.from({ length: inputShape.reduce((a, b) => a * b, 1) }, () => rng.normal());
+  const w = oneHot(late.targetShape, [3, 8]);
+  const run = async (c: typeof late) => {
+    const session = await ort.InferenceSession.create(serializeModel(c.model));
+    const out = await session.run({ input: new ort.Tensor('float32', x, inputShape), [c.targetWeight]: new ort.Tensor('float32', w.data, w.dims) });
+    await session.release();
+    return out[c.gradients[layer]!]!.data as Float32Array;
+  };
+  assert.ok(relativeL2(await run(late), await run(all)) < 1e-5);
+});
+
+test('a model re-encoded (weights placed once, after the rest of the graph) reads back equal and runs as the exported file', async () => {
+  const bytes = new Uint8Array(readFileSync(vggPath));
+  const model = parseModel(bytes);
+  const again = serializeModel(model);
+  const plain = (m: ModelProto) => JSON.stringify(m, (_, v) => (v instanceof Uint8Array ? Array.from(v) : v));
+  assert.equal(plain(parseModel(again)), plain(model));
+  const x = vggInput();
+  const scores = async (b: Uint8Array) => {
+    const session = await ort.InferenceSession.create(b);
+    const out = await session.run({ input: new ort.Tensor('float32', x.data, x.dims) });
+    await session.release();
+    return [...(out[session.outputNames[0]!]!.data as Float32Array)];
+  };
+  assert.deepEqual(await scores(again), await scores(bytes));
+  // Values stored as float_data (no raw bytes) and a model without weights take the same path.
+  const first = model.graph!.initializer![0]!;
+  const listed: ModelProto = { ...model, graph: { ...model.graph!, initializer: [{ name: first.name ?? '', dataType: 1, dims: first.dims ?? [], floatData: [...(readTensorProto(first).data as Float32Array)] }, ...model.graph!.initializer!.slice(1)] } };
+  const values = (m: ModelProto) => m.graph!.initializer!.map((t) => [t.name, [...readTensorProto(t).data]]);
+  assert.deepEqual(values(parseModel(serializeModel(listed))), values(model));
+  const bare = parseModel(serializeModel({ ...model, graph: { ...model.graph!, initializer: [] } }));
+  assert.equal(bare.graph!.initializer?.length ?? 0, 0);
+  assert.equal(JSON.stringify(bare.graph!.node), JSON.stringify(model.graph!.node));
 });

@@ -110,7 +110,7 @@ export async function specializeFor(model: ModelProto, spec: Pick<CompileSpec, '
 export function compileSpecialized(specialized: Specialized, spec: CompileSpec): CompiledGraph {
   const requested = new Set([...(spec.wrt ?? []), ...(spec.expose ?? []), ...(spec.targetTensor ? [spec.targetTensor] : [])]);
   for (const t of spec.inject ?? []) if (!specialized.shapes.has(t)) throw new CompileError(unknownTensor(specialized, t));
-  const s = injectTensors(foldBatchNorms(specialized, new Set([...requested, ...(spec.inject ?? [])])), spec.inject ?? []);
+  const s = injectTensors(foldBatchNorms(specialized, new Set([...requested, ...(spec.inject ?? [])]), spec.wrt ?? []), spec.inject ?? []);
   const view = s.view;
   const known = (t: string) => s.shapes.has(t);
   const outputs = view.outputs.map((o) => o.name);

@@ -2,7 +2,11 @@
  * Fold inference BatchNormalization into the Conv before it (as onnxruntime does for the
  * forward pass), so that the backward pass needs no per-channel Mul either:
  *   f = scale / sqrt(var + eps),  W'[m] = f[m] W[m],  b'[m] = f[m] (b[m] - mean[m]) + B[m].
- * Only where the Conv output feeds nothing but the BN and is not a requested tensor.
+ * Only where the Conv output feeds nothing but the BN and is not a requested tensor, and
+ * only on the way of the backward pass (`downstream` of the differentiated tensors): the
+ * rest is forward only, where onnxruntime fuses Conv and BN itself (folding ResNet-50's
+ * 25M weights in JavaScript costs a quarter of a second that Grad-CAM, whose backward
+ * pass starts at the last block, would not use).
  */
 import type { NodeProto } from '../model/onnx-proto.ts';
 import { attrFloat, attrInt } from '../model/attributes.ts';
@@ -15,8 +19,9 @@ function floats(v: TensorValue | undefined): Float64Array | undefined {
   return Float64Array.from(v.data as Float32Array);
 }
 
-export function foldBatchNorms(s: Specialized, keep: ReadonlySet<string>): Specialized {
+export function foldBatchNorms(s: Specialized, keep: ReadonlySet<string>, from: Iterable<string>): Specialized {
   const view = s.view;
+  const downstream = reachableFrom(view, from);
   const outputs = new Set(view.outputs.map((o) => o.name));
   const replaced = new Map<NodeProto, NodeProto | null>();
   const initializers = [];
@@ -24,6 +29,7 @@ export function foldBatchNorms(s: Specialized, keep: ReadonlySet<string>): Speci
   for (const bn of view.nodes) {
     if (bn.opType !== 'BatchNormalization' || attrInt(bn, 'training_mode', 0) !== 0 || bn.output.filter(Boolean).length !== 1) continue;
     const x = bn.input[0]!;
+    if (!downstream.has(x)) continue;
     const conv = view.producer(x)?.node;
     if (!conv || conv.opType !== 'Conv' || keep.has(x) || outputs.has(x) || view.consumers(x).length !== 1) continue;
     const w = view.constant(conv.input[1]!);
@@ -55,4 +61,16 @@ export function foldBatchNorms(s: Specialized, keep: ReadonlySet<string>): Speci
   const node = view.nodes.map((n) => (replaced.has(n) ? replaced.get(n) : n)).filter((n): n is NodeProto => !!n);
   const graph = { ...s.model.graph!, node, initializer: [...(s.model.graph!.initializer ?? []), ...initializers] };
   return { ...s, model: { ...s.model, graph }, view: new GraphView(graph), shapes };
+}
+
+/** The tensors computed from any of `from` (themselves included). */
+function reachableFrom(view: GraphView, from: Iterable<string>): Set<string> {
+  const seen = new Set<string>();
+  for (const stack = [...from]; stack.length > 0; ) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    for (const node of view.consumers(t)) stack.push(...node.output.filter(Boolean));
+  }
+  return seen;
 }
