@@ -7,10 +7,11 @@
  * build`) is run when present, as an installed package runs it. Peak RSS of each command
  * comes from GNU time (2,000 inputs for the memory check); the time to the first written
  * map from watching the output folder. This machine's speed drifts between runs, so every
- * ratio is taken between two runs made one right after the other (a forward just before
- * each command; a cold convlens run just after each torch run), and runs on 32 images are
- * medians of 3. Where python3-torch is installed, bench/torch-gradcam.py (Grad-CAM on
- * torchvision's resnet50 with random weights, the same layer shapes) runs on the same
+ * ratio is taken between runs made one right after the other (a forward just before and
+ * just after each command, averaged; a cold convlens run just after each torch run), and
+ * runs on 32 images are medians of 3. Where python3-torch is installed,
+ * bench/torch-gradcam.py (Grad-CAM on torchvision's resnet50 with random weights, the
+ * same layer shapes) runs on the same
  * images as the Python reference, both as pytorch-grad-cam computes it (a full backward)
  * and as a lean hook script (a backward through the head only). Prints one JSON line.
  *
@@ -23,9 +24,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serializeModel } from '../src/model/model.ts';
 import { Session } from '../src/runtime/session.ts';
-import { encodePng } from '../src/viz/png.ts';
 import { Rng } from '../src/runtime/rng.ts';
 import { resnet50 } from './models.ts';
+import { imageName, writeImages } from './images.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin/convlens.js');
@@ -33,21 +34,7 @@ const dir = mkdtempSync(join(tmpdir(), 'convlens-bench-pipeline-'));
 const sizes = [32, 256];
 const result: Record<string, number> = {};
 
-// Smooth random photos-like images, 224x224 (the model's size: no resize cost hides anything).
 const rng = new Rng(5);
-async function writeImages(folder: string, n: number): Promise<void> {
-  mkdirSync(folder, { recursive: true });
-  for (let i = 0; i < n; i++) {
-    const data = new Uint8ClampedArray(224 * 224 * 3);
-    const [a, b, c] = [rng.uniform() * 0.1, rng.uniform() * 0.1, rng.uniform() * 255];
-    for (let p = 0; p < 224 * 224; p++) {
-      const x = p % 224;
-      const y = Math.floor(p / 224);
-      for (let k = 0; k < 3; k++) data[3 * p + k] = (c + 100 * Math.sin(a * x + k) + 100 * Math.cos(b * y - k) + 30 * rng.normal()) & 255;
-    }
-    writeFileSync(join(folder, `img${String(i).padStart(4, '0')}.png`), await encodePng({ width: 224, height: 224, data }));
-  }
-}
 
 const ROUNDS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -82,10 +69,10 @@ function measure(cmd: string, args: string[], watch?: string, firstFile?: string
 const modelPath = join(dir, 'resnet50.onnx');
 const model = resnet50(1);
 writeFileSync(modelPath, serializeModel(model));
-for (const n of sizes) await writeImages(join(dir, `images${n}`), n);
+for (const n of sizes) await writeImages(join(dir, `images${n}`), n, rng);
 // 2,000 inputs for the memory check: links to the 256 images (decoding still happens per input).
 mkdirSync(join(dir, 'images2000'));
-for (let i = 0; i < 2000; i++) symlinkSync(join(dir, 'images256', `img${String(i % 256).padStart(4, '0')}.png`), join(dir, 'images2000', `img${String(i).padStart(4, '0')}.png`));
+for (let i = 0; i < 2000; i++) symlinkSync(join(dir, 'images256', imageName(i % 256)), join(dir, 'images2000', imageName(i)));
 // The inputs and the model on disk before anything is timed (their write-back would land in the first runs).
 spawnSync('sync');
 
@@ -100,6 +87,14 @@ async function forward(n: number): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 const forwards = new Map<number, number[]>(sizes.map((n) => [n, []]));
+/** A command between two forwards of the same images; its forward is their mean (the machine's speed drifts within a run). */
+async function around(n: number, command: () => Promise<Measured>): Promise<{ run: Measured; forward: number }> {
+  const before = await forward(n);
+  const run = await command();
+  const after = await forward(n);
+  forwards.get(n)!.push(before, after);
+  return { run, forward: (before + after) / 2 };
+}
 
 // The compiled CLI, as an installed package runs it (a checkout's bin runs the sources through tsx).
 const cli = existsSync(join(root, 'dist/cli/main.js')) ? join(root, 'dist/cli/main.js') : bin;
@@ -116,18 +111,18 @@ for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop
     const rounds = n === 32 ? ROUNDS : 1;
     const runs: { cold: Measured; coldRatio: number; warm?: Measured; warmRatio?: number }[] = [];
     for (let round = 0; round < rounds; round++) {
-      const f = n === 2000 ? NaN : await forward(n);
-      if (n !== 2000) forwards.get(n)!.push(f);
-      const cold = await explain(method, n, true);
+      if (n === 2000) {
+        runs.push({ cold: await explain(method, n, true), coldRatio: NaN });
+        continue;
+      }
+      const cold = await around(n, () => explain(method, n, true));
       if (n !== 32) {
-        runs.push({ cold, coldRatio: cold.s / f });
+        runs.push({ cold: cold.run, coldRatio: cold.run.s / cold.forward });
         continue;
       }
       // Warm: the same command again, its compiled graphs in the cache.
-      const f2 = await forward(n);
-      forwards.get(n)!.push(f2);
-      const warm = await explain(method, n, false);
-      runs.push({ cold, coldRatio: cold.s / f, warm, warmRatio: warm.s / f2 });
+      const warm = await around(n, () => explain(method, n, false));
+      runs.push({ cold: cold.run, coldRatio: cold.run.s / cold.forward, warm: warm.run, warmRatio: warm.run.s / warm.forward });
     }
     result[`${method} ${n} s`] = median(runs.map((r) => r.cold.s));
     if (n !== 2000) result[`${method} ${n} / forward`] = median(runs.map((r) => r.coldRatio));

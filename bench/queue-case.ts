@@ -17,13 +17,12 @@
  *   node --import tsx bench/queue-case.ts        (prints one JSON line)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
 import { writeModelFile } from '../src/model/file.ts';
-import { encodePng } from '../src/viz/png.ts';
 import { Rng } from '../src/runtime/rng.ts';
 import { openModelFile } from '../src/app/open-model.ts';
 import { explainEntries, type ExplainRunOptions } from '../src/app/explain-run.ts';
@@ -33,6 +32,7 @@ import { addRun } from '../src/queue/add.ts';
 import type { JobData, JobResult } from '../src/queue/jobs.ts';
 import { startRedis } from '../test/redis-server.ts';
 import { resnet50 } from './models.ts';
+import { writeImages } from './images.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin/convlens.js');
@@ -42,20 +42,11 @@ const batch = 8;
 const result: Record<string, number> = {};
 
 const rng = new Rng(11);
-async function writeImages(folder: string, n: number): Promise<void> {
-  mkdirSync(folder, { recursive: true });
-  for (let i = 0; i < n; i++) {
-    const data = new Uint8ClampedArray(224 * 224 * 3);
-    const f = 0.02 + 0.1 * rng.uniform();
-    for (let p = 0; p < data.length; p++) data[p] = 128 + 100 * Math.sin(f * (p % 672) + i) + 20 * rng.normal();
-    writeFileSync(join(folder, `img${String(i).padStart(3, '0')}.png`), await encodePng({ width: 224, height: 224, data }));
-  }
-}
 
 const model = join(dir, 'resnet50.onnx');
 writeModelFile(model, resnet50(1));
-await writeImages(join(dir, 'warm'), 4 * batch);
-await writeImages(join(dir, 'images'), images);
+await writeImages(join(dir, 'warm'), 4 * batch, rng);
+await writeImages(join(dir, 'images'), images, rng);
 const settings = (out: string) => ({ model, out, methods: ['grad-cam'], options: { batchSize: batch }, input: {}, render: { raw: false, colormap: 'jet' as const, alpha: 0.5 } });
 
 const redis = await startRedis(dir);

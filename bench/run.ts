@@ -128,8 +128,8 @@ function mergeSections(old: string, fresh: string, fullRun: boolean): string {
 /** The whole-process section (bench/pipeline-case.ts). */
 function pipelineSection(p: Record<string, number>): string[] {
   const out = ['## Whole process (issue: one explain pipeline)', ''];
-  out.push('`convlens explain resnet50.onnx FOLDER -m METHOD --batch-size 8` as a fresh process (first run: an empty compiled-graph cache; warm: the same command again), random-weight ResNet-50, 224x224 PNGs (`node --import tsx bench/pipeline-case.ts`). "forward" = the pure batched onnxruntime forward of the same number of images in batches of 8, in the bench process. The speed of this machine drifts by 10-20% between runs, so each ratio is taken between two runs made one right after the other (a forward just before each command; a cold convlens grad-cam run just after each torch run); rows for 32 images are medians of 3 such pairs, the others single pairs. Peak RSS from GNU time.', '');
-  out.push('| command | images | wall | / pure forward just before | peak RSS | first map written |', '|---|---|---|---|---|---|');
+  out.push('`convlens explain resnet50.onnx FOLDER -m METHOD --batch-size 8` as a fresh process (first run: an empty compiled-graph cache; warm: the same command again), random-weight ResNet-50, 224x224 PNGs (`node --import tsx bench/pipeline-case.ts`). "forward" = the pure batched onnxruntime forward of the same number of images in batches of 8, in the bench process. The speed of this machine drifts by 10-20% between runs, so each ratio is taken between runs made one right after the other (the mean of a forward just before and one just after each command; a cold convlens grad-cam run just after each torch run); rows for 32 images are medians of 3 such measurements, the others single ones. Peak RSS from GNU time.', '');
+  out.push('| command | images | wall | / pure forward around it | peak RSS | first map written |', '|---|---|---|---|---|---|');
   for (const m of ['grad-cam', 'guided-backprop']) {
     for (const n of [32, 256, 2000]) {
       const s = p[`${m} ${n} s`];
