@@ -13,7 +13,9 @@
  * bench/torch-gradcam.py (Grad-CAM on torchvision's resnet50 with random weights, the
  * same layer shapes) runs on the same
  * images as the Python reference, both as pytorch-grad-cam computes it (a full backward)
- * and as a lean hook script (a backward through the head only). Prints one JSON line.
+ * and as a lean hook script (a backward through the head only). The plain forward is also
+ * timed as a fresh process of its own (bench/forward-process.mjs) beside each warm run on
+ * 32 images. Prints one JSON line.
  *
  *   node --import tsx bench/pipeline-case.ts
  */
@@ -109,7 +111,7 @@ for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop
   for (const n of counts) {
     // 32 images: medians of a few rounds; each command paired with a forward measured just before it.
     const rounds = n === 32 ? ROUNDS : 1;
-    const runs: { cold: Measured; coldRatio: number; warm?: Measured; warmRatio?: number }[] = [];
+    const runs: { cold: Measured; coldRatio: number; warm?: Measured; warmRatio?: number; plain?: number }[] = [];
     for (let round = 0; round < rounds; round++) {
       if (n === 2000) {
         runs.push({ cold: await explain(method, n, true), coldRatio: NaN });
@@ -122,7 +124,9 @@ for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop
       }
       // Warm: the same command again, its compiled graphs in the cache.
       const warm = await around(n, () => explain(method, n, false));
-      runs.push({ cold: cold.run, coldRatio: cold.run.s / cold.forward, warm: warm.run, warmRatio: warm.run.s / warm.forward });
+      // Beside it, the plain forward as a fresh process (start-up, session, decoding: what any script pays).
+      const plain = method === 'grad-cam' ? (await measure(process.execPath, [join(root, 'bench/forward-process.mjs'), modelPath, join(dir, `images${n}`)])).s : NaN;
+      runs.push({ cold: cold.run, coldRatio: cold.run.s / cold.forward, warm: warm.run, warmRatio: warm.run.s / warm.forward, plain });
     }
     result[`${method} ${n} s`] = median(runs.map((r) => r.cold.s));
     if (n !== 2000) result[`${method} ${n} / forward`] = median(runs.map((r) => r.coldRatio));
@@ -132,6 +136,10 @@ for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop
       result[`${method} ${n} warm s`] = median(runs.map((r) => r.warm!.s));
       result[`${method} ${n} warm / forward`] = median(runs.map((r) => r.warmRatio!));
       result[`${method} ${n} warm first map ms`] = median(runs.map((r) => r.warm!.firstMs));
+      if (method === 'grad-cam') {
+        result[`plain forward process ${n} s`] = median(runs.map((r) => r.plain!));
+        result[`${method} ${n} warm / plain forward process`] = median(runs.map((r) => r.warm!.s / r.plain!));
+      }
     }
   }
 }
