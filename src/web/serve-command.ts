@@ -34,6 +34,9 @@ export function bundledModel(): { bytes: Uint8Array; settings: ModelSettings; sa
 
 const imagesIn = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).sort().map((f) => join(dir, f)) : []);
 
+// Loaded when the command runs (module-level, as every lazy import of the CLI: see src/cli/commands/inside.ts).
+const serverModule = () => import('./server.ts');
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -61,7 +64,7 @@ export function registerServe(program: Command): void {
       const labels = readLabels(flags.labels);
       if (labels) settings.labels = labels;
       const samples = samplesDir ? imagesIn(samplesDir) : [];
-      const { startServer } = await import('./server.ts');
+      const { startServer } = await serverModule();
       const served = await startServer({
         model: { bytes: modelPath === undefined ? bundled!.bytes : new Uint8Array(readFileSync(modelPath)), settings },
         samples,

@@ -10,6 +10,9 @@ import { sizeOption } from '../input-options.ts';
 import { fileHelp, outFile } from '../out-path.ts';
 import { printJson, wantsJson } from '../output.ts';
 
+// Loaded when --triton is given (module-level, as every lazy import of the CLI: see inside.ts).
+const tritonModule = () => import('../../export/triton.ts');
+
 export function registerCompile(program: Command): void {
   program
     .command('compile')
@@ -27,7 +30,7 @@ export function registerCompile(program: Command): void {
       shape[0] = flags.batch;
       const graph = await exportExplainer(readModelFile(modelPath), { method: flags.method, inputShape: shape, ...(flags.layer ? { layer: parseLayer(flags.layer) } : {}) });
       writeFileSync(path, serializeModel(graph));
-      const triton = flags.triton ? await (await import('../../export/triton.ts')).writeTritonRepository(flags.triton, flags.method, graph) : [];
+      const triton = flags.triton ? await (await tritonModule()).writeTritonRepository(flags.triton, flags.method, graph) : [];
       if (wantsJson(command)) printJson({ files: [path, ...triton], outputs: [{ kind: 'explainer', method: flags.method, ...(flags.layer ? { layer: flags.layer } : {}), inputShape: shape, inputs: ['image', TARGET_CLASS], output: EXPLANATION, path }] });
       else process.stdout.write(`${[path, ...triton].join('\n')}\n`);
     });

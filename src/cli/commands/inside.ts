@@ -18,11 +18,14 @@ import { withInputOptions, sizeOption } from '../input-options.ts';
 import { loadModelAndInputs } from '../load.ts';
 import { inputShape } from './inspect.ts';
 
-// Each command's own modules load when it runs (start-up of every other command stays short),
-// through module-level functions: TypeScript does not rewrite the .ts extension of an import()
-// inside a function that uses `await using`.
+// Each command's own modules load when it runs (start-up of every other command stays short).
+// Every lazy import of the CLI is a module-level function like these: TypeScript does not
+// rewrite the .ts extension of an import() inside a function that uses `await using`.
 const figurePngModule = () => import('../../inspect/figure-png.ts');
 const featureMapsModule = () => import('../../inspect/feature-maps.ts');
+const summaryModule = () => import('../../inspect/summary.ts');
+const filtersModule = () => import('../../inspect/filters.ts');
+const graphModules = () => Promise.all([import('../../inspect/graph.ts'), import('../../inspect/graph-svg.ts'), import('../../inspect/graph-png.ts')]);
 
 const safe = (name: string) => name.replace(/[^A-Za-z0-9_.-]+/g, '_');
 const collectLayers = (v: string, prev: (string | number)[] | undefined) => [...(prev ?? []), parseLayer(v)];
@@ -40,7 +43,7 @@ export function registerInside(program: Command): void {
     .argument('<model>', 'ONNX model file')
     .addOption(sizeOption())
     .action(async (modelPath: string, flags: { size?: { height: number; width: number } }, command: Command) => {
-      const { formatSummary, summarize } = await import('../../inspect/summary.ts');
+      const { formatSummary, summarize } = await summaryModule();
       const summary = summarize(await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) }));
       print(wantsJson(command) ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     });
@@ -54,7 +57,7 @@ export function registerInside(program: Command): void {
     .addOption(sizeOption())
     .action(async (modelPath: string, flags: { out: string; expand?: boolean; size?: { height: number; width: number } }, command: Command) => {
       const path = outFile(flags.out, ['.svg', '.png']);
-      const [{ modelGraph }, { layoutGraph, renderSvg }, { svgToPng }] = await Promise.all([import('../../inspect/graph.ts'), import('../../inspect/graph-svg.ts'), import('../../inspect/graph-png.ts')]);
+      const [{ modelGraph }, { layoutGraph, renderSvg }, { svgToPng }] = await graphModules();
       const s = await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) });
       const graph = modelGraph(s, { collapse: !flags.expand });
       const svg = renderSvg(layoutGraph(graph), { title: basename(modelPath) });
@@ -108,7 +111,7 @@ export function registerInside(program: Command): void {
     .addOption(sizeOption())
     .option('-o, --out <dir>', folderHelp, 'convlens-out')
     .action(async (modelPath: string, flags: { layer?: (string | number)[]; maxTiles: number; size?: { height: number; width: number }; out: string }, command: Command) => {
-      const { filterFigure, filterImages, weightLayers, weightStats } = await import('../../inspect/filters.ts');
+      const { filterFigure, filterImages, weightLayers, weightStats } = await filtersModule();
       const s = await specializeFor(readModelFile(modelPath), { inputShape: inputShape(modelPath, flags.size) });
       const refs = flags.layer ?? weightLayers(s).filter((l) => l.op === 'Conv' || l.op === 'ConvTranspose').map((l) => l.name);
       const images = refs.map((ref) => filterImages(s, ref, { maxTiles: flags.maxTiles }));

@@ -19,6 +19,10 @@ interface SiteFlags {
   port: number;
 }
 
+// Loaded when the command runs (module-level, as every lazy import of the CLI: see inside.ts).
+const buildSiteModule = () => import('../../web/static/build-site.ts');
+const fileServerModule = () => import('../../web/static/file-server.ts');
+
 export function registerSite(program: Command): void {
   program
     .command('site')
@@ -44,7 +48,7 @@ export function registerSite(program: Command): void {
       }
       const bytes = modelPath !== undefined ? new Uint8Array(readFileSync(modelPath)) : bundled?.bytes;
       const samples = flags.samples !== undefined ? readdirSync(flags.samples).sort().map((f) => join(flags.samples!, f)) : (bundled?.samples ?? []);
-      const { buildSite } = await import('../../web/static/build-site.ts');
+      const { buildSite } = await buildSiteModule();
       const summary = await buildSite({ out: flags.out, ...(bytes && settings ? { model: { bytes, settings } } : {}), samples });
       if (wantsJson(command)) printJson(summary);
       else print(`static explorer: ${summary.out} (${summary.files} files, ${(summary.bytes / 1e6).toFixed(1)} MB)`);
@@ -52,7 +56,7 @@ export function registerSite(program: Command): void {
         if (!wantsJson(command)) print(`open it from any file server, e.g. convlens site --out ${flags.out} --serve, or python3 -m http.server -d ${flags.out} (single-threaded without COOP/COEP headers)`);
         return;
       }
-      const { serveStatic } = await import('../../web/static/file-server.ts');
+      const { serveStatic } = await fileServerModule();
       const served = await serveStatic(summary.out, { port: flags.port });
       process.stderr.write(`convlens static explorer: ${served.url}  (Ctrl+C to stop)\n`);
       const stop = () => void served.close().then(() => process.exit(0));

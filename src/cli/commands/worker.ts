@@ -15,6 +15,9 @@ interface WorkerFlags {
 
 const log = (line: string) => process.stderr.write(`convlens worker: ${line}\n`);
 
+// Loaded when the command runs (module-level, as every lazy import of the CLI: see inside.ts).
+const workerModule = () => import('../../queue/worker.ts');
+
 export function registerWorker(program: Command): void {
   program
     .command('worker')
@@ -25,7 +28,7 @@ export function registerWorker(program: Command): void {
     .addOption(new Option('--lock-duration <s>', "seconds without a heartbeat after which a worker's job counts as stalled and is retried").default(30).argParser(parseNumber('--lock-duration', 1)))
     .action(async (url: string, flags: WorkerFlags) => {
       await checkRedis(url);
-      const { startWorker } = await import('../../queue/worker.ts');
+      const { startWorker } = await workerModule();
       const worker = startWorker(url, {
         queueName: flags.queue,
         concurrency: flags.concurrency,
