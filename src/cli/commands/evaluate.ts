@@ -20,8 +20,7 @@ import { Progress } from '../progress.ts';
 import { folderHelp, outFolder } from '../out-path.ts';
 import { parseMethods, unknownValue } from '../suggest.ts';
 
-// Loaded when the command runs (module-level: TypeScript does not rewrite the .ts extension of
-// an import() inside a function that uses `await using`).
+// Loaded when the command runs (module-level, as every lazy import of the CLI: see inside.ts).
 const evaluateModules = () => Promise.all([import('../../metrics/evaluate.ts'), import('../../metrics/report/html.ts'), import('../../metrics/report/write.ts')]);
 
 interface Flags {

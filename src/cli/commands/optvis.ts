@@ -17,8 +17,7 @@ import { fileHelp, outFile } from '../out-path.ts';
 import { print, printJson, wantsJson } from '../output.ts';
 import { inputShape } from './inspect.ts';
 
-// Loaded when the command runs (module-level: TypeScript does not rewrite the .ts extension of
-// an import() inside a function that uses `await using`).
+// Loaded when the command runs (module-level, as every lazy import of the CLI: see inside.ts).
 const optimizeModule = () => import('../../optvis/optimize.ts');
 const optvisModules = () =>
   Promise.all([import('../../optvis/objectives.ts'), import('../../optvis/parameterizations.ts'), import('../../optvis/transforms.ts'), import('../../optvis/regularizers.ts'), optimizeModule()]);
