@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,12 @@ test('hit, miss and invalidation: the same model compiles once across opens; a c
   // grad-cam and guided-backprop graphs are stored (as onnxruntime optimized them), lrp's
   // rule table is not (no stable name); each specialization is stored.
   assert.equal(cache.counts.writes, first.compilations - 1 + first.specializations);
+  // The optimized graphs keep their weights in a file of their own, which their description names.
+  const files = readdirSync(cache.dir);
+  const weights = files.filter((f) => f.endsWith('.weights'));
+  assert.equal(weights.length, 2, 'grad-cam and guided-backprop graphs');
+  const named = files.filter((f) => f.endsWith('.json')).map((f) => (JSON.parse(readFileSync(join(cache.dir, f), 'utf8')) as { weights?: string }).weights);
+  assert.deepEqual(weights.sort(), named.filter((w) => w !== undefined).sort());
   const second = await explainWith(cache);
   assert.equal(second.compilations, 1, 'only the rule-table graph (lrp) compiles again');
   assert.equal(second.specializations, 0, 'specializations come from the cache');
@@ -105,6 +111,13 @@ test('the cache folder stays within its bound; damaged entries are misses', asyn
   assert.equal(rebuilt.compilations, clean.compilations);
   assert.equal(rebuilt.specializations, clean.specializations);
   assert.deepEqual(rebuilt.values, clean.values);
+  // A truncated weights file beside a whole graph: refused by onnxruntime, compiled again.
+  const cut = new DiskCache(join(dir, 'cut'));
+  await explainWith(cut);
+  for (const f of readdirSync(cut.dir)) if (f.endsWith('.weights')) writeFileSync(join(cut.dir, f), readFileSync(join(cut.dir, f)).subarray(0, 100));
+  const recompiled = await explainWith(cut);
+  assert.equal(recompiled.compilations, clean.compilations);
+  assert.deepEqual(recompiled.values, clean.values);
 });
 
 test('the CLI writes compiled graphs to CONVLENS_CACHE_DIR, and nothing with --no-cache', () => {

@@ -48,10 +48,11 @@ export interface CompiledStore {
   read(key: string): StoreEntry | undefined;
   write(key: string, entry: StoreEntry): void;
   /**
-   * Where onnxruntime may save its optimized form of a graph (`path`), and `commit` to keep
-   * it as the entry `key` with `info`; none when the store cannot hold files.
+   * Where onnxruntime may save its optimized form of a graph (`path`, and `weights`: a file
+   * name beside it for the weights), and `commit` to keep it as the entry `key` with `info`;
+   * none when the store cannot hold files.
    */
-  optimizedTarget?(key: string, info: unknown): { path: string; commit(): void } | undefined;
+  optimizedTarget?(key: string, info: unknown): { path: string; weights?: string; commit(): void } | undefined;
   /** An entry's file and description, for onnxruntime to read the file itself (no copy through JavaScript). */
   locate?(key: string): { path: string; info: unknown } | undefined;
 }
@@ -138,7 +139,7 @@ export class GradientEngine {
       return built;
     }
     // If onnxruntime cannot save its optimized graph (too large for one file), the session is made without.
-    return { ...built, options: { saveOptimized: target.path }, created: target.commit, retry: async () => built };
+    return { ...built, options: { saveOptimized: target.path, ...(target.weights ? { saveOptimizedWeights: target.weights } : {}) }, created: target.commit, retry: async () => built };
   }
 
   /** Whether the graph for this shape (injected inputs left out) and request is compiled. */

@@ -4,6 +4,7 @@ import { dirname, resolve, isAbsolute, relative, sep } from 'node:path';
 import type { ModelProto } from './onnx-proto.ts';
 import { ModelError, parseModel, serializeModel } from './model.ts';
 import { readTfjsModelFile } from '../import/tfjs/file.ts';
+import { scanModelFile } from './file-scan.ts';
 
 /** stat() of a path, undefined when it does not exist. */
 function statOf(path: string): Stats | undefined {
@@ -20,8 +21,21 @@ const inside = (base: string, file: string) => {
   return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
 };
 
-/** Read a model file; `externalFiles` receives the paths of the external data files it read. */
-export function readModelFile(path: string, externalFiles?: Set<string>): ModelProto {
+/**
+ * From which file size, and which size of a weight, weights are read when first used
+ * rather than with the file (file-scan.ts).
+ */
+export interface DeferOptions {
+  fileBytes: number;
+  tensorBytes: number;
+}
+export const defaultDefer: DeferOptions = { fileBytes: 8 * 1024 ** 2, tensorBytes: 64 * 1024 };
+
+/**
+ * Read a model file; `externalFiles` receives the paths of the external data files it read.
+ * A large file's weights are read when first used (`defer`).
+ */
+export function readModelFile(path: string, externalFiles?: Set<string>, defer: DeferOptions = defaultDefer): ModelProto {
   const st = statOf(path);
   if (!st) throw new ModelError(`model file '${path}' does not exist: check the path`);
   if (st.isDirectory()) throw new ModelError(`'${path}' is a folder, not an .onnx file`);
@@ -61,7 +75,13 @@ export function readModelFile(path: string, externalFiles?: Set<string>): ModelP
     }
     return out;
   };
-  return parseModel(readFileSync(path), { external, source: `'${path}'` });
+  const source = `'${path}'`;
+  const scanned = st.size >= defer.fileBytes ? scanModelFile(path, defer.tensorBytes) : undefined;
+  if (scanned) {
+    const deferred = scanned.deferred.map(({ index, offset, length }) => ({ index, length, read: () => scanned.read(offset, length) }));
+    return parseModel(scanned.skeleton, { external, source, deferred });
+  }
+  return parseModel(readFileSync(path), { external, source });
 }
 
 export function writeModelFile(path: string, model: ModelProto): void {

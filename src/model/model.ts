@@ -4,7 +4,7 @@
  */
 import { ConvlensError } from '../errors.ts';
 import { decodeModelProto, encodeModelProto, int64ToNumber, type ModelProto, type NodeProto, type TensorProto } from './onnx-proto.ts';
-import { checkTensorProto, readTensorProto, makeTensorProto } from './tensor-data.ts';
+import { checkTensorProto, deferRawData, readTensorProto, makeTensorProto } from './tensor-data.ts';
 
 /** The opsets of the default ONNX domain that convlens reads. */
 export const MIN_OPSET = 11;
@@ -21,6 +21,8 @@ export interface ParseOptions {
   external?: ExternalDataReader;
   /** Name used in error messages. */
   source?: string;
+  /** Main-graph initializers (by position) whose raw_data is read when first used (file-scan.ts). */
+  deferred?: { index: number; length: number; read: () => Uint8Array }[];
 }
 
 /** Decode ONNX bytes into a ModelProto with all initializers inline. */
@@ -45,6 +47,8 @@ export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model
       `${source} uses ONNX opset ${opset}; convlens reads opsets ${MIN_OPSET} to ${MAX_OPSET}: re-export with opset_version=17 (torch.onnx.export) or --opset 17 (tf2onnx), or convert it with onnx.version_converter`,
     );
   }
+  const initializers = graph.initializer ?? [];
+  for (const d of options.deferred ?? []) deferRawData(initializers[d.index]!, d.length, d.read);
   checkModelGraph(model, source);
   checkConstants(model.graph!.node, model.graph!.initializer ?? []);
   inlineExternalData(model, options, source);

@@ -91,6 +91,31 @@ function checkedDims(dims: number[], bytes: number, what: string): number {
   return n;
 }
 
+const deferredLengths = new WeakMap<TensorProto, number>();
+
+/**
+ * Leave a tensor's raw_data on disk until something reads it (file-scan.ts): `rawData`
+ * becomes a getter that calls `read` once; its length is known without reading.
+ */
+export function deferRawData(t: TensorProto, length: number, read: () => Uint8Array): void {
+  let bytes: Uint8Array | undefined;
+  deferredLengths.set(t, length);
+  Object.defineProperty(t, 'rawData', {
+    configurable: true,
+    enumerable: true,
+    get: () => (bytes ??= read()),
+    set: (v: Uint8Array) => {
+      deferredLengths.delete(t);
+      Object.defineProperty(t, 'rawData', { value: v, writable: true, configurable: true, enumerable: true });
+    },
+  });
+}
+
+/** The byte length of a tensor's raw_data, without reading a deferred one. */
+export function rawByteLength(t: TensorProto): number {
+  return deferredLengths.get(t) ?? t.rawData?.length ?? 0;
+}
+
 /**
  * Check a stored tensor's dims and data size without decoding it (so that a corrupt file
  * fails with its tensor named before onnxruntime or an allocation sees it).
@@ -101,8 +126,9 @@ export function checkTensorProto(t: TensorProto, what = `tensor '${t.name ?? ''}
   if (!info) return; // element types convlens does not read are left to onnxruntime
   const n = checkedDims(dims, info.bytes, what);
   if (t.dataLocation === 1) return;
-  if (t.rawData && t.rawData.length > 0) {
-    if (t.rawData.length !== n * info.bytes) throw new ConvlensError(`${what} holds ${t.rawData.length} bytes, but its shape [${dims}] needs ${n * info.bytes}: the model file is corrupt`);
+  const raw = rawByteLength(t);
+  if (raw > 0) {
+    if (raw !== n * info.bytes) throw new ConvlensError(`${what} holds ${raw} bytes, but its shape [${dims}] needs ${n * info.bytes}: the model file is corrupt`);
     return;
   }
   const len = Math.max(t.floatData?.length ?? 0, t.doubleData?.length ?? 0, t.int64Data?.length ?? 0, t.uint64Data?.length ?? 0, t.int32Data?.length ?? 0);

@@ -1,6 +1,7 @@
 /**
  * Compiled graphs remembered on disk, so that a second run on the same model starts without
- * specializing and compiling again. An entry is the compiled ONNX model and a small JSON
+ * specializing and compiling again. An entry is the compiled ONNX model (for a graph
+ * onnxruntime optimized: the graph, and its weights in a file beside it) and a small JSON
  * description, keyed by the model's content hash, the compile request (input shape, rule
  * set, ...) and a fingerprint of convlens' own code (any change to the compiler is a miss,
  * never a stale graph), and of this machine (onnxruntime's version and the CPU, for the
@@ -10,10 +11,10 @@
  * Folder: $CONVLENS_CACHE_DIR, else $XDG_CACHE_HOME/convlens, else ~/.cache/convlens.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const defaultCacheBytes = 2 * 1024 ** 3;
@@ -25,16 +26,16 @@ export function defaultCacheDir(): string {
 }
 
 let fingerprint: string | undefined;
-/** A hash of every file of convlens' code (src/ in a checkout, dist/ when installed). */
+/** A hash of every code file of convlens (src/ in a checkout, dist/ when installed; not type declarations). */
 function codeFingerprint(): string {
   if (fingerprint) return fingerprint;
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
   const hash = createHash('sha256');
   const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(ts|js)$/.test(name)) hash.update(name).update(readFileSync(path));
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.(ts|js)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) hash.update(entry.name).update(readFileSync(path));
     }
   };
   walk(root);
@@ -134,7 +135,7 @@ export class DiskCache {
   private lookup<T>(modelHash: string, key: string, take: (path: string, info: unknown) => T): T | undefined {
     const base = this.file(modelHash, key);
     try {
-      const value = take(`${base}.onnx`, JSON.parse(readFileSync(`${base}.json`, 'utf8')) as unknown);
+      const value = take(`${base}.onnx`, readDescription(`${base}.json`).info);
       const now = new Date();
       utimesSync(`${base}.onnx`, now, now);
       this.counts.hits++;
@@ -160,11 +161,15 @@ export class DiskCache {
 
   /**
    * A temporary file for the bytes of entry `key` (written by `write`, or by onnxruntime
-   * saving a graph it optimized), and `commit` to make it the entry, with `info`.
+   * saving a graph it optimized), a file name beside it for the graph's weights (used by
+   * onnxruntime only), and `commit` to make them the entry, with `info`.
    */
-  target(modelHash: string, key: string, info: unknown): { path: string; commit(): void } | undefined {
+  target(modelHash: string, key: string, info: unknown): { path: string; weights: string; commit(): void } | undefined {
     const base = this.file(modelHash, key);
-    const tmp = `${temporary}${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const unique = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const tmp = `${temporary}${unique}`;
+    // Named for good from the start: the graph file names it. Unused, it goes with the temporaries.
+    const weights = `${basename(base)}-${unique}${weightsSuffix}`;
     try {
       mkdirSync(this.dir, { recursive: true });
     } catch {
@@ -172,17 +177,23 @@ export class DiskCache {
     }
     return {
       path: `${base}.onnx${tmp}`,
+      weights,
       commit: () => {
+        const saved = existsSync(join(this.dir, weights));
+        const replaced = readDescription(`${base}.json`, true).weights;
         try {
           renameSync(`${base}.onnx${tmp}`, `${base}.onnx`);
-          // The description last: an entry is visible only when both files are whole.
-          writeFileSync(`${base}.json${tmp}`, JSON.stringify(info));
+          // The description last: an entry is visible only when all its files are whole.
+          const description: Description = { info, ...(saved ? { weights } : {}) };
+          writeFileSync(`${base}.json${tmp}`, JSON.stringify(description));
           renameSync(`${base}.json${tmp}`, `${base}.json`);
+          if (replaced && replaced !== weights) rmSync(join(this.dir, replaced), { force: true });
           this.counts.writes++;
           this.trim();
         } catch {
           rmSync(`${base}.onnx${tmp}`, { force: true });
           rmSync(`${base}.json`, { force: true });
+          rmSync(join(this.dir, weights), { force: true });
         }
       },
     };
@@ -191,26 +202,51 @@ export class DiskCache {
   /** Delete least recently used entries until the folder is within its bound. */
   private trim(): void {
     const files = readdirSync(this.dir);
-    // Temporaries of a process that died before its rename, an hour on.
-    for (const f of files.filter((f) => f.includes(temporary))) {
+    const size = (f: string) => statSync(join(this.dir, f), { throwIfNoEntry: false })?.size ?? 0;
+    const entries = files
+      .filter((f) => f.endsWith('.onnx'))
+      .map((f) => {
+        const base = join(this.dir, f.slice(0, -'.onnx'.length));
+        const st = statSync(`${base}.onnx`);
+        const weights = readDescription(`${base}.json`, true).weights;
+        return { base, weights, size: st.size + (weights ? size(weights) : 0), used: st.mtimeMs };
+      })
+      .sort((a, b) => a.used - b.used);
+    // Temporaries, and weights no entry names (a session that failed), of a process that died, an hour on.
+    const named = new Set(entries.map((e) => e.weights));
+    for (const f of files.filter((f) => f.includes(temporary) || (f.endsWith(weightsSuffix) && !named.has(f)))) {
       const path = join(this.dir, f);
       const st = statSync(path, { throwIfNoEntry: false });
       if (st && Date.now() - st.mtimeMs > 3600e3) rmSync(path, { force: true });
     }
-    const entries = files
-      .filter((f) => f.endsWith('.onnx'))
-      .map((f) => {
-        const st = statSync(join(this.dir, f));
-        return { base: join(this.dir, f.slice(0, -'.onnx'.length)), size: st.size, used: st.mtimeMs };
-      })
-      .sort((a, b) => a.used - b.used);
     let total = entries.reduce((s, e) => s + e.size, 0);
     for (const e of entries) {
       if (total <= this.maxBytes) break;
       rmSync(`${e.base}.json`, { force: true });
       rmSync(`${e.base}.onnx`, { force: true });
+      if (e.weights) rmSync(join(this.dir, e.weights), { force: true });
       total -= e.size;
       this.counts.evictions++;
     }
+  }
+}
+
+const weightsSuffix = '.weights';
+
+/** An entry's description file: the caller's info, and the name of its weights file if it has one. */
+interface Description {
+  info: unknown;
+  weights?: string;
+}
+
+/** A description file; with `lenient`, a missing or damaged one reads as empty (else it throws: a miss). */
+function readDescription(path: string, lenient = false): Description {
+  try {
+    const d = JSON.parse(readFileSync(path, 'utf8')) as Description;
+    if (typeof d !== 'object' || d === null || !('info' in d) || (d.weights !== undefined && !/^[0-9a-f]{40}-[0-9]+-[0-9a-z]+\.weights$/.test(d.weights))) throw new Error('not a description');
+    return d;
+  } catch (e) {
+    if (lenient) return { info: undefined };
+    throw e;
   }
 }

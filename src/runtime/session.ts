@@ -31,6 +31,12 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Node: a file where onnxruntime saves the graph as it optimized it (load it later with optimization 'disabled'). */
   saveOptimized?: string;
+  /**
+   * With saveOptimized: a file name (in the same folder) for the graph's weights, kept
+   * outside the graph file; onnxruntime then loads them without parsing them as protobuf
+   * (a session of ResNet-50 in 0.05 s rather than 0.2 s).
+   */
+  saveOptimizedWeights?: string;
 }
 
 /**
@@ -84,7 +90,13 @@ export class Session {
         ...(options.saveOptimized ? { optimizedModelFilePath: options.saveOptimized } : {}),
         executionMode: 'sequential',
         logSeverityLevel: 4,
-        extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
+        extra: {
+          session: {
+            intra_op: { allow_spinning: options.spinning ? '1' : '0' },
+            inter_op: { allow_spinning: '0' },
+            ...(options.saveOptimized && options.saveOptimizedWeights ? { optimized_model_external_initializers_file_name: options.saveOptimizedWeights, optimized_model_external_initializers_min_size_in_bytes: '1024' } : {}),
+          },
+        },
       };
       const inner = typeof source === 'string' ? await ort.InferenceSession.create(source, settings) : await ort.InferenceSession.create(source, settings);
       return new Session(ort, inner, inner.inputNames, inner.outputNames);
