@@ -13,6 +13,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { ModelError } from './model.ts';
+import { LENGTH_DELIMITED, varintSize, weightFields, writeVarint } from './onnx-proto.ts';
 
 export interface DeferredWeight {
   /** Position of the tensor in the main graph's initializer list. */
@@ -29,16 +30,14 @@ export interface ScannedModel {
   read(offset: number, length: number): Uint8Array;
 }
 
-const MODEL_GRAPH = 7;
-const GRAPH_INITIALIZER = 5;
-const TENSOR_RAW_DATA = 9;
-const LEN = 2;
+const { modelGraph: MODEL_GRAPH, graphInitializer: GRAPH_INITIALIZER, tensorRawData: TENSOR_RAW_DATA } = weightFields;
+const LEN = LENGTH_DELIMITED;
 
 class Malformed extends Error {}
 
 /** Sequential reads of a file through a window, with skips that read nothing. */
 class FileCursor {
-  private window = Buffer.alloc(1 << 16);
+  private readonly window = Buffer.alloc(1 << 16);
   private from = 0;
   private to = 0;
   pos = 0;
@@ -53,11 +52,7 @@ class FileCursor {
     if (end > this.size || start > end) throw new Malformed();
     if (start >= this.from && end <= this.to) return new Uint8Array(this.window.subarray(start - this.from, end - this.from)); // a copy: the window is reused
     const out = new Uint8Array(end - start);
-    for (let done = 0; done < out.length; ) {
-      const got = readSync(this.fd, out, done, out.length - done, start + done);
-      if (got === 0) throw new Malformed();
-      done += got;
-    }
+    if (readAt(this.fd, out, start) < out.length) throw new Malformed();
     return out;
   }
 
@@ -97,13 +92,9 @@ class FileCursor {
 }
 
 function varint(n: number): Uint8Array {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
+  const out = new Uint8Array(varintSize(n));
+  writeVarint(out, 0, n);
+  return out;
 }
 
 /** Message bytes as parts, joined once at the end. */
@@ -211,13 +202,20 @@ function readDeferred(path: string, stamp: Stats, offset: number, length: number
       throw new ModelError(`model file '${path}' changed on disk while convlens was reading it: run the command again`);
     }
     const out = new Uint8Array(length);
-    for (let done = 0; done < length; ) {
-      const got = readSync(fd, out, done, length - done, offset + done);
-      if (got === 0) throw new ModelError(`model file '${path}' ended early while convlens was reading it: run the command again`);
-      done += got;
-    }
+    if (readAt(fd, out, offset) < length) throw new ModelError(`model file '${path}' ended early while convlens was reading it: run the command again`);
     return out;
   } finally {
     closeSync(fd);
   }
+}
+
+/** Fill `out` from the file at `position`; the count read (less than its length: the file ended). */
+export function readAt(fd: number, out: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < out.length) {
+    const got = readSync(fd, out, done, out.length - done, position + done);
+    if (got === 0) break;
+    done += got;
+  }
+  return done;
 }

@@ -1,10 +1,10 @@
 /** Loading and saving ONNX files in Node (external data resolved next to the file). */
-import { readFileSync, writeFileSync, statSync, openSync, readSync, closeSync, realpathSync, type Stats } from 'node:fs';
+import { readFileSync, writeFileSync, statSync, openSync, closeSync, realpathSync, type Stats } from 'node:fs';
 import { dirname, resolve, isAbsolute, relative, sep } from 'node:path';
 import type { ModelProto } from './onnx-proto.ts';
 import { ModelError, parseModel, serializeModel } from './model.ts';
 import { readTfjsModelFile } from '../import/tfjs/file.ts';
-import { scanModelFile } from './file-scan.ts';
+import { readAt, scanModelFile } from './file-scan.ts';
 
 /** stat() of a path, undefined when it does not exist. */
 function statOf(path: string): Stats | undefined {
@@ -64,12 +64,7 @@ export function readModelFile(path: string, externalFiles?: Set<string>, defer: 
     const out = new Uint8Array(n);
     const fd = openSync(file, 'r');
     try {
-      let done = 0;
-      while (done < n) {
-        const got = readSync(fd, out, done, n - done, offset + done);
-        if (got === 0) throw new ModelError(`external data file '${location}' ended early: copy it again`);
-        done += got;
-      }
+      if (readAt(fd, out, offset) < n) throw new ModelError(`external data file '${location}' ended early: copy it again`);
     } finally {
       closeSync(fd);
     }

@@ -251,14 +251,20 @@ export function decodeModelProto(bytes: Uint8Array): ModelProto {
   return ModelType.decode(bytes) as unknown as ModelProto;
 }
 
-// Wire tags (field number << 3 | 2, length-delimited) of the fields encodeModelProto writes itself.
-const MODEL_GRAPH = (7 << 3) | 2;
-const GRAPH_INITIALIZER = (5 << 3) | 2;
-const TENSOR_RAW_DATA = (9 << 3) | 2;
+/** Field numbers (onnx.proto) of the messages that hold the weights: ModelProto.graph, GraphProto.initializer, TensorProto.raw_data. */
+export const weightFields = { modelGraph: 7, graphInitializer: 5, tensorRawData: 9 } as const;
+/** Protobuf wire type of length-delimited fields (bytes, strings, messages). */
+export const LENGTH_DELIMITED = 2;
 
-const varintSize = (n: number): number => (n < 0x80 ? 1 : 1 + varintSize(Math.floor(n / 0x80)));
+// Wire tags (field number << 3 | wire type) of the fields encodeModelProto writes itself.
+const MODEL_GRAPH = (weightFields.modelGraph << 3) | LENGTH_DELIMITED;
+const GRAPH_INITIALIZER = (weightFields.graphInitializer << 3) | LENGTH_DELIMITED;
+const TENSOR_RAW_DATA = (weightFields.tensorRawData << 3) | LENGTH_DELIMITED;
 
-function writeVarint(out: Uint8Array, at: number, n: number): number {
+export const varintSize = (n: number): number => (n < 0x80 ? 1 : 1 + varintSize(Math.floor(n / 0x80)));
+
+/** Write `n` as a protobuf varint at `at`; returns the position after it. */
+export function writeVarint(out: Uint8Array, at: number, n: number): number {
   while (n >= 0x80) {
     out[at++] = (n % 0x80) | 0x80;
     n = Math.floor(n / 0x80);
