@@ -3,8 +3,8 @@
  * it, on folders of 32 and 256 PNG images for the random-weight ResNet-50 (batch 8,
  * grad-cam and guided-backprop, first run in a fresh process), against the pure batched
  * onnxruntime forward of the same images measured in this process (cold: an empty
- * compiled-graph cache; warm: the same command again). The compiled CLI (dist/, `npm run
- * build`) is run when present, as an installed package runs it. Peak RSS of each command
+ * compiled-graph cache; warm: the same command again). The bundled CLI (dist/bin/, `npm
+ * run build`) is run when present, as an installed package runs it. Peak RSS of each command
  * comes from GNU time (2,000 inputs for the memory check); the time to the first written
  * map from watching the output folder. This machine's speed drifts between runs, so every
  * ratio is taken between runs made one right after the other (a forward just before and
@@ -99,7 +99,7 @@ async function around(n: number, command: () => Promise<Measured>): Promise<{ ru
 }
 
 // The compiled CLI, as an installed package runs it (a checkout's bin runs the sources through tsx).
-const cli = existsSync(join(root, 'dist/cli/main.js')) ? join(root, 'dist/cli/main.js') : bin;
+const cli = existsSync(join(root, 'dist/bin/main.js')) ? join(root, 'dist/bin/main.js') : bin;
 const cacheDir = join(dir, 'cache');
 const explain = (method: string, n: number, cold: boolean) => {
   const out = join(dir, `out-${method}-${n}`);

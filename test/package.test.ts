@@ -19,12 +19,13 @@ const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_updat
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 test('npm pack -> install -> import, type-check, bin', { timeout: 300_000 }, () => {
-  // The library build (what `prepare` runs); the explorer page is built by `npm ci` already.
+  // The library build and the bundled CLI (what `prepare` runs); the explorer page is built by `npm ci` already.
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'pipe' });
+  npm(['run', 'build:cli'], root);
   const packed = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', dir], root)) as { filename: string; size: number; files: { path: string }[] }[];
   const { filename, size, files } = packed[0]!;
   const paths = files.map((f) => f.path);
-  assert.ok(paths.includes('dist/index.js') && paths.includes('dist/index.d.ts') && paths.includes('dist/cli/main.js'), 'compiled library and CLI');
+  assert.ok(paths.includes('dist/index.js') && paths.includes('dist/index.d.ts') && paths.includes('dist/bin/main.js'), 'compiled library and bundled CLI');
   assert.ok(paths.includes('models/fashion-mnist/model.onnx'), 'bundled model');
   for (const p of paths) assert.ok(!/^(src|test|bench|scripts|scratch|node_modules)\//.test(p) && !p.endsWith('.ts') || p.endsWith('.d.ts'), `unexpected file in the package: ${p}`);
   assert.ok(size < 5_000_000, `tarball ${size} bytes`);
@@ -60,5 +61,9 @@ test('npm pack -> install -> import, type-check, bin', { timeout: 300_000 }, () 
   const pngs = readdirSync(join(app, 'out')).filter((f) => f.endsWith('.grad-cam.png'));
   assert.equal(pngs.length, 1);
   assert.ok(statSync(join(app, 'out', pngs[0]!)).size > 100);
+  // The demo finds the bundled model from the bundled CLI.
+  const demo = spawnSync(bin, ['demo', '-m', 'saliency', '-o', join(app, 'demo')], { cwd: app, encoding: 'utf8' });
+  assert.equal(demo.status, 0, demo.stderr);
+  assert.equal(readdirSync(join(app, 'demo')).filter((f) => f.endsWith('.saliency.png')).length, readdirSync(join(pkg, 'samples')).length);
   assert.ok(readFileSync(join(app, 'node_modules/convlens/package.json'), 'utf8').includes('"bin"'));
 });

@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { cpus, homedir } from 'node:os';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
+import { codeRoot } from '../package-files.ts';
 
 export const defaultCacheBytes = 2 * 1024 ** 3;
 
@@ -26,10 +26,10 @@ export function defaultCacheDir(): string {
 }
 
 let fingerprint: string | undefined;
-/** A hash of every code file of convlens (src/ in a checkout, dist/ when installed; not type declarations). */
+/** A hash of every code file of convlens that runs (src/ in a checkout, dist/ or the bundle in dist/bin/ when installed; not type declarations). */
 function codeFingerprint(): string {
   if (fingerprint) return fingerprint;
-  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  const root = codeRoot;
   const hash = createHash('sha256');
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {

@@ -6,8 +6,6 @@
  * images), so image ids stay valid across restarts.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConvlensError } from '../errors.ts';
 import type { ExplainArgs } from './workspace-core.ts';
 import type { ActivationsResponse, CurvesResponse, ExplainResponse, ImageEntry, ModelInfo, PredictResponse } from './api-types.ts';
@@ -15,6 +13,7 @@ import type { HostCall, HostCancel, HostProgress, HostReply, WorkspaceOp } from 
 import { CancelledError } from '../methods/context.ts';
 import { NotFoundError, type ModelSettings } from './workspace.ts';
 import type { ColormapName } from '../viz/colormaps.ts';
+import { ownModule } from '../package-files.ts';
 
 /** A model evaluation ran past the time budget and was stopped (HTTP 503). */
 export class TimeBudgetError extends Error {
@@ -46,7 +45,7 @@ interface Journal {
   images: Map<string, { name: string; bytes: Uint8Array; sample: boolean; childId: string }>;
 }
 
-const hostFile = fileURLToPath(new URL(`./workspace-host${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const hostFile = ownModule('web/workspace-host');
 
 export class IsolatedWorkspace {
   /** The child ready for calls. */

@@ -15,7 +15,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { readFile, stat } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { basename, extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConvlensError } from '../errors.ts';
 import { methods, requestOptions } from '../methods/registry.ts';
 import { defaultsOf } from '../methods/options.ts';
@@ -31,8 +30,9 @@ import { CONTENT_TYPES } from './content-types.ts';
 import { NotFoundError, type ModelSettings } from './workspace.ts';
 import type { ExplainArgs } from './workspace-core.ts';
 import { defaultTimeBudgetMs, IsolatedWorkspace, TimeBudgetError, WorkerCrashError } from './isolated-workspace.ts';
+import { packageFile } from '../package-files.ts';
 
-export const defaultStaticDir = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+export const defaultStaticDir = packageFile('web', 'dist');
 
 export interface ServeOptions {
   /** The model served at start. */

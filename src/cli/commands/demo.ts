@@ -8,7 +8,6 @@ import { Command, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { methodIds } from '../../methods/registry.ts';
 import { UsageError } from '../args.ts';
 import { parseMethods } from '../suggest.ts';
@@ -17,9 +16,10 @@ import { explainJson } from '../explain-json.ts';
 import { runExplain } from '../run-explain.ts';
 import { printJson, wantsJson } from '../output.ts';
 import { formatScore } from '../../targets/head.ts';
+import { packageFile } from '../../package-files.ts';
 
-export const bundledModelDir = fileURLToPath(new URL('../../../models/fashion-mnist/', import.meta.url));
-export const realDir = fileURLToPath(new URL('../../../models/real/', import.meta.url));
+export const bundledModelDir = packageFile('models', 'fashion-mnist');
+export const realDir = packageFile('models', 'real');
 
 /** CenterNet at 512x512 explained by the methods that take seconds, not minutes (unless -m says otherwise). */
 const centerNetMethods = ['grad-cam', 'grad-cam-plus-plus', 'hires-cam', 'layer-cam', 'saliency', 'guided-backprop', 'guided-grad-cam'];
@@ -60,17 +60,17 @@ export function registerDemo(program: Command): void {
         await realDemo(flags, command.getOptionValueSource('method') === 'default', wantsJson(command));
         return;
       }
-      const metaPath = `${bundledModelDir}meta.json`;
+      const metaPath = join(bundledModelDir, 'meta.json');
       if (!existsSync(metaPath)) throw new UsageError(`the bundled model is missing (${metaPath}): reinstall convlens`);
       const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as BundledMeta;
       const summary = await runExplain({
-        model: `${bundledModelDir}model.onnx`,
-        inputs: [`${bundledModelDir}samples`],
+        model: join(bundledModelDir, 'model.onnx'),
+        inputs: [join(bundledModelDir, 'samples')],
         methods: flags.method,
         out: flags.out,
         preset: meta.preset,
         resize: 'stretch',
-        labels: `${bundledModelDir}${meta.labels}`,
+        labels: join(bundledModelDir, meta.labels),
         raw: false,
         colormap: 'jet',
         alpha: 0.5,
