@@ -38,6 +38,25 @@ test('a model read with deferred weights encodes to the same bytes as the model 
   }
 });
 
+test('a model with some weights in an external data file reads the same with deferred weights', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'convlens-scan-'));
+  try {
+    const model = readModelFile(models[1]!, undefined, eager);
+    const [outside, ...inside] = model.graph!.initializer!.filter((t) => (t.rawData?.length ?? 0) >= 1024);
+    assert.ok(outside && inside.length > 0);
+    writeFileSync(join(dir, 'weights.bin'), outside.rawData!);
+    Object.assign(outside, { rawData: new Uint8Array(0), dataLocation: 1, externalData: [{ key: 'location', value: 'weights.bin' }] });
+    const path = join(dir, 'model.onnx');
+    writeFileSync(path, encodeModelProto(model));
+    const read = readModelFile(path, undefined, lazy);
+    assert.equal(read.graph!.initializer!.filter(isDeferred).length, inside.length, 'the weights inside the file are deferred');
+    assert.deepEqual(encodeModelProto(read), encodeModelProto(readModelFile(path, undefined, eager)));
+    assert.deepEqual(encodeModelProto(read), encodeModelProto(readModelFile(models[1]!, undefined, eager)), 'the external weights are inlined as they were');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('deferred weights are read only when used, from the file as it was when opened', () => {
   const dir = mkdtempSync(join(tmpdir(), 'convlens-scan-'));
   try {

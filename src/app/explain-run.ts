@@ -187,9 +187,9 @@ export async function explainEntries(lens: Lens, todo: readonly InputEntry[], gi
       await writing;
       writing = writeBatch(lens, batch, result, run, into, firstOrder);
       writing.catch(() => undefined); // surfaces when awaited
-      // onnxruntime-node runs block the main thread, so each step of a write (encoded, written,
-      // renamed) waits for the end of a run: the first batch's files are written before the
-      // next run starts, so the first maps appear at once rather than two batches later.
+      // onnxruntime-node runs block the main thread, so a file whose PNG is encoded during a
+      // run is written only after it: the first batch's files are written before the next
+      // run starts, so the first maps appear at once rather than two batches later.
       if (finished === 0) await writing;
       finished += n;
     }
