@@ -89,8 +89,13 @@ async function forward(n: number): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 const forwards = new Map<number, number[]>(sizes.map((n) => [n, []]));
-/** A command between two forwards of the same images; its forward is their mean (the machine's speed drifts within a run). */
+/**
+ * A command between two forwards of the same images; its forward is their mean (the machine's
+ * speed drifts within a run). What earlier commands wrote (a cold run's 100 MB cache entry, a
+ * report) is flushed to disk first, so that its write-back does not land in this measurement.
+ */
 async function around(n: number, command: () => Promise<Measured>): Promise<{ run: Measured; forward: number }> {
+  spawnSync('sync');
   const before = await forward(n);
   const run = await command();
   const after = await forward(n);
