@@ -25,7 +25,7 @@ export interface ParseOptions {
   deferred?: { index: number; length: number; read: () => Uint8Array }[];
 }
 
-/** Decode ONNX bytes into a ModelProto with all initializers inline. */
+/** Decode ONNX bytes into a ModelProto with all initializers inline (those in `deferred`: read when first used). */
 export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): ModelProto {
   const source = options.source ?? 'the model';
   if (bytes.length === 0) throw new ModelError(`${source} is empty: export the model again`);
@@ -50,7 +50,7 @@ export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): Model
   const initializers = graph.initializer ?? [];
   for (const d of options.deferred ?? []) deferRawData(initializers[d.index]!, d.length, d.read);
   checkModelGraph(model, source);
-  checkConstants(model.graph!.node, model.graph!.initializer ?? []);
+  checkConstants(graph.node, initializers);
   inlineExternalData(model, options, source);
   return model;
 }
