@@ -86,6 +86,10 @@ test("a file's hash is remembered by its identity and taken again when the file 
   assert.equal(cache.fileHash(file), contentHash(new TextEncoder().encode('one')));
   writeFileSync(file, 'two, longer');
   assert.equal(cache.fileHash(file), contentHash(new TextEncoder().encode('two, longer')));
+  // Larger than the buffer it is read through (4 MB), not a multiple of it.
+  const large = Uint8Array.from({ length: 9 * 1024 ** 2 + 17 }, (_, i) => (i * 2654435761) >>> 24);
+  writeFileSync(file, large);
+  assert.equal(cache.fileHash(file), contentHash(large));
 });
 
 test('the cache folder stays within its bound; damaged entries are misses', async () => {
