@@ -75,8 +75,6 @@ for (const n of sizes) await writeImages(join(dir, `images${n}`), n, rng);
 // 2,000 inputs for the memory check: links to the 256 images (decoding still happens per input).
 mkdirSync(join(dir, 'images2000'));
 for (let i = 0; i < 2000; i++) symlinkSync(join(dir, 'images256', imageName(i % 256)), join(dir, 'images2000', imageName(i)));
-// The inputs and the model on disk before anything is timed (their write-back would land in the first runs).
-spawnSync('sync');
 
 // The pure forward: batches of 8 of the same images' tensors (preprocessing not counted),
 // measured right before each command it is compared with (the machine's speed drifts).
@@ -91,8 +89,9 @@ async function forward(n: number): Promise<number> {
 const forwards = new Map<number, number[]>(sizes.map((n) => [n, []]));
 /**
  * A command between two forwards of the same images; its forward is their mean (the machine's
- * speed drifts within a run). What earlier commands wrote (a cold run's 100 MB cache entry, a
- * report) is flushed to disk first, so that its write-back does not land in this measurement.
+ * speed drifts within a run). What was written before (the inputs, a cold run's 100 MB cache
+ * entry, a report) is flushed to disk first, so that its write-back does not land in this
+ * measurement.
  */
 async function around(n: number, command: () => Promise<Measured>): Promise<{ run: Measured; forward: number }> {
   spawnSync('sync');

@@ -18,16 +18,15 @@ import { LENGTH_DELIMITED, varintSize, weightFields, writeVarint } from './onnx-
 export interface DeferredWeight {
   /** Position of the tensor in the main graph's initializer list. */
   index: number;
-  /** Where its raw_data bytes are in the file. */
-  offset: number;
+  /** Byte length of its raw_data. */
   length: number;
+  /** Reads its raw_data bytes; throws when the file changed since the scan. */
+  read(): Uint8Array;
 }
 
 export interface ScannedModel {
   skeleton: Uint8Array;
   deferred: DeferredWeight[];
-  /** Reads a deferred weight's bytes; throws when the file changed since the scan. */
-  read(offset: number, length: number): Uint8Array;
 }
 
 const { modelGraph: MODEL_GRAPH, graphInitializer: GRAPH_INITIALIZER, tensorRawData: TENSOR_RAW_DATA } = weightFields;
@@ -161,7 +160,8 @@ export function scanModelFile(path: string, tensorBytes: number): ScannedModel |
     const raw = (end: number): Parts | undefined => {
       const length = end - c.pos;
       if (length < tensorBytes) return undefined;
-      deferred.push({ index: initializers, offset: c.pos, length });
+      const offset = c.pos;
+      deferred.push({ index: initializers, length, read: () => readDeferred(path, stamp, offset, length) });
       c.skip(length);
       return new Parts();
     };
@@ -184,7 +184,7 @@ export function scanModelFile(path: string, tensorBytes: number): ScannedModel |
       skeleton.set(p, at);
       at += p.length;
     }
-    return { skeleton, deferred, read: (offset, length) => readDeferred(path, stamp, offset, length) };
+    return { skeleton, deferred };
   } catch (e) {
     if (e instanceof Malformed) return undefined;
     throw e;

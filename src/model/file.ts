@@ -73,8 +73,7 @@ export function readModelFile(path: string, externalFiles?: Set<string>, defer: 
   const source = `'${path}'`;
   const scanned = st.size >= defer.fileBytes ? scanModelFile(path, defer.tensorBytes) : undefined;
   if (scanned) {
-    const deferred = scanned.deferred.map(({ index, offset, length }) => ({ index, length, read: () => scanned.read(offset, length) }));
-    return parseModel(scanned.skeleton, { external, source, deferred });
+    return parseModel(scanned.skeleton, { external, source, deferred: scanned.deferred });
   }
   return parseModel(readFileSync(path), { external, source });
 }
