@@ -244,8 +244,9 @@ export class MethodContext {
       from = to;
       if (this.work.planned === 0) this.hooks.onProgress?.(from / n);
     }
+    // One run (a batch that fits) is its own result; several are joined row-wise.
     const merge = (pick: (r: RunResult) => Record<string, Tensor>) =>
-      Object.fromEntries(Object.keys(pick(chunks[0]!)).map((k) => [k, concatRows(chunks.map((c) => pick(c)[k]!))]));
+      chunks.length === 1 ? pick(chunks[0]!) : Object.fromEntries(Object.keys(pick(chunks[0]!)).map((k) => [k, concatRows(chunks.map((c) => pick(c)[k]!))]));
     const result = { outputs: merge((c) => c.outputs), exposed: merge((c) => c.exposed), gradients: merge((c) => c.gradients), target: chunks[0]!.target };
     if (inputs === this.images && !request.inject?.length) this.hooks.onScores?.(result.exposed[this.targetTensor]!);
     return result;
