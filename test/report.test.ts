@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { escapeHtml, renderReport } from '../src/report/html.ts';
+import { escapeHtml, renderReport, renderReportParts } from '../src/report/html.ts';
 import { colourMeaning } from '../src/report/legend.ts';
 import type { ReportCell, ReportData } from '../src/report/types.ts';
 import { colormapTable } from '../src/viz/colormaps.ts';
@@ -291,6 +291,30 @@ describe('renderReport', async () => {
   test('escapeHtml', () => {
     assert.equal(escapeHtml(`a<b>&"c"'d'`), 'a&#60;b&#62;&#38;&#34;c&#34;&#39;d&#39;');
     assert.equal(escapeHtml(42), '42');
+    // control characters (not allowed in HTML) become U+FFFD; tab, newline and carriage return stay
+    assert.equal(escapeHtml('a\u0000b\u0001c\u001fd\u007fe\tf\ng\rh'), 'a\ufffdb\ufffdc\ufffdd\ufffde\tf\ng\rh');
+  });
+
+  test('the report written in parts is the same document, with text that looks like their image marks', () => {
+    // U+0001 marks an image's place in renderReportParts; here it is in the title, names and labels too.
+    const marked = `${HOSTILE} \u00010\u0001`;
+    const input = data.inputs[0]!;
+    const tricky: ReportData = {
+      ...data,
+      title: marked,
+      settings: { [marked]: marked },
+      inputs: [{ ...input, name: marked, cells: input.cells.map((c) => ({ ...c, label: marked, layer: marked })) }, ...data.inputs.slice(1)],
+    };
+    const parts = renderReportParts(tricky);
+    const pngs = parts.filter((p) => typeof p !== 'string');
+    const embedded = tricky.inputs.flatMap((i) => [i.png, ...i.cells.map((c) => c.png)]).filter((p) => p instanceof Uint8Array);
+    // every embedded image once (in grid order, which the comparison below checks), none made up
+    assert.equal(pngs.length, embedded.length);
+    assert.equal(new Set(pngs.map((p) => p.png)).size, new Set(embedded).size);
+    assert.ok(pngs.every((p) => embedded.includes(p.png)));
+    const written = parts.map((p) => (typeof p === 'string' ? p : Buffer.from(p.png).toString('base64'))).join('');
+    assert.equal(written, renderReport(tricky));
+    assert.ok(!written.includes('\u0001'));
   });
 
   test('writes a sample report to test-artifacts/', async () => {

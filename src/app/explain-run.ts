@@ -7,7 +7,7 @@
  * ones link them), so memory does not grow with the number of inputs, an interrupted run leaves a record of what it wrote,
  * `skipExisting` resumes it, and several runs into one folder share one report.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { defaultOpset } from '../model/model.ts';
 import { summarize } from '../inspect/summary.ts';
@@ -24,7 +24,7 @@ import type { RgbImage } from '../viz/image.ts';
 import { encodePng } from '../viz/png.ts';
 import { drawBox } from '../viz/box.ts';
 import { explanationScale, type ColorScale } from '../viz/colorbar.ts';
-import { renderReport } from '../report/html.ts';
+import { renderReportParts, type ReportPart } from '../report/html.ts';
 import { prepareOutDir } from '../report/out-dir.ts';
 import type { ReportData, ReportImage, ReportInput } from '../report/types.ts';
 import { inputBatches, type InputBatch, type SkippedInput } from './input-batches.ts';
@@ -96,8 +96,30 @@ let temporaries = 0;
  * turns (a small file into the page cache takes a fraction of a millisecond).
  */
 function writeAtomic(path: string, bytes: Uint8Array | string, tempDir?: string): void {
-  const tmp = tempDir ? join(tempDir, `${temporaries++}-${basename(path)}`) : `${path}.tmp-${process.pid}`;
+  const tmp = temporaryFor(path, tempDir);
   writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+const temporaryFor = (path: string, tempDir: string | undefined) => (tempDir ? join(tempDir, `${temporaries++}-${basename(path)}`) : `${path}.tmp-${process.pid}`);
+
+/** A report page written piece by piece (see renderReportParts), embedded PNGs as base64; whole or absent like writeAtomic. */
+function writeReportFile(path: string, parts: readonly ReportPart[]): void {
+  const tmp = temporaryFor(path, undefined);
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const part of parts) {
+      const text = typeof part === 'string' ? part : Buffer.from(part.png.buffer, part.png.byteOffset, part.png.byteLength).toString('base64');
+      const written = writeSync(fd, text);
+      if (written < Buffer.byteLength(text)) {
+        // A short write (rare on a file) goes on from where it stopped.
+        const rest = Buffer.from(text).subarray(written);
+        for (let at = 0; at < rest.length; ) at += writeSync(fd, rest, at);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
 }
 
@@ -343,7 +365,7 @@ export async function writeReportPages(out: string, refs: readonly RecordRef[], 
       page: { number: p, count, href: pageFile, firstInput: (p - 1) * pageSize, totalInputs: keys.length },
       ...(meta.skipped.length ? { skipped: meta.skipped.map(({ name, reason }) => ({ name, reason })) } : {}),
     };
-    writeAtomic(join(out, pageFile(p)), renderReport(data));
+    writeReportFile(join(out, pageFile(p)), renderReportParts(data));
   }
   return resolve(join(out, 'index.html'));
 }

@@ -16,9 +16,12 @@ import { bytesToBase64 } from '../base64.ts';
 /** Images narrower than this are scaled up (pixelated) to it; wider ones down to it. */
 const THUMB_PX = 160;
 
-/** Text -> HTML text or attribute value (double- or single-quoted). */
+/**
+ * Text -> HTML text or attribute value (double- or single-quoted). Control characters, which
+ * HTML does not allow, become U+FFFD (renderReportParts marks image places with one).
+ */
 export function escapeHtml(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return String(text).replace(/[&<>"']|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => (c < ' ' || c === '\u007f' ? '\ufffd' : `&#${c.charCodeAt(0)};`));
 }
 
 const thousands = (n: number): string => Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
@@ -38,11 +41,16 @@ function pngSize(png: Uint8Array): { width: number; height: number } | undefined
   return { width: view.getUint32(16), height: view.getUint32(20) };
 }
 
-function img(image: ReportImage, alt: string): string {
+/** What the src attribute of an embedded PNG holds. */
+type Embed = (png: Uint8Array) => string;
+
+// Base64 has no character HTML would need escaped (a report embeds megabytes of it).
+const dataUrl: Embed = (png) => `data:image/png;base64,${bytesToBase64(png)}`;
+
+function img(image: ReportImage, alt: string, embed: Embed): string {
   const linked = !(image instanceof Uint8Array);
   const size = linked ? image : pngSize(image);
-  // Base64 has no character HTML would need escaped (a report embeds megabytes of it).
-  const src = linked ? escapeHtml(encodeURI(image.src)) : `data:image/png;base64,${bytesToBase64(image)}`;
+  const src = linked ? escapeHtml(encodeURI(image.src)) : embed(image);
   const small = size !== undefined && size.width < THUMB_PX;
   const dims = size ? ` width="${size.width}" height="${size.height}"` : '';
   return `<img class="thumb${small ? ' px' : ''}" src="${src}"${dims} loading="lazy" alt="${escapeHtml(alt)}" title="click to enlarge">`;
@@ -130,13 +138,13 @@ export function colorbarHtml(scale: ColorScale): string {
   return `<div class="cbar" title="${what}" data-min="${scale.min}" data-max="${scale.max}"><span class="strip ${stripClass(scale.colormap)}"></span><span class="ticks">${ticks.join('')}</span></div>`;
 }
 
-function cell(c: ReportCell, input: ReportInput): string {
+function cell(c: ReportCell, input: ReportInput, embed: Embed): string {
   const target = c.label ?? (c.class !== undefined ? `class ${c.class}` : undefined);
   const caption =
     (c.layer !== undefined ? `<span class="layer" title="layer">${escapeHtml(c.layer)}</span>` : '') +
     (target !== undefined ? `<span class="cls" title="explained class${c.class !== undefined ? ` ${c.class}` : ''}">for ${escapeHtml(target)}</span>` : '');
   const alt = `${c.method} on ${input.name}${c.layer !== undefined ? ` at ${c.layer}` : ''}`;
-  return `<figure class="cell"><figcaption class="method"><code>${escapeHtml(c.method)}</code></figcaption>${img(c.png, alt)}${c.scale ? colorbarHtml(c.scale) : ''}${caption ? `<figcaption>${caption}</figcaption>` : ''}</figure>`;
+  return `<figure class="cell"><figcaption class="method"><code>${escapeHtml(c.method)}</code></figcaption>${img(c.png, alt, embed)}${c.scale ? colorbarHtml(c.scale) : ''}${caption ? `<figcaption>${caption}</figcaption>` : ''}</figure>`;
 }
 
 const familyTitle: Record<string, string> = { gradient: 'gradients', cam: 'class activation maps', perturbation: 'perturbation', relevance: 'relevance propagation', other: 'other' };
@@ -152,19 +160,19 @@ function groups(data: ReportData, ids: string[]): [family: string, ids: string[]
   return [...out.entries()];
 }
 
-function row(input: ReportInput, index: number, data: ReportData, ids: string[]): string {
-  const first = `<div class="input"><figure>${img(input.png, input.name)}<figcaption class="name">${escapeHtml(input.name)}</figcaption></figure>${predictions(input.predictions)}</div>`;
+function row(input: ReportInput, index: number, data: ReportData, ids: string[], embed: Embed): string {
+  const first = `<div class="input"><figure>${img(input.png, input.name, embed)}<figcaption class="name">${escapeHtml(input.name)}</figcaption></figure>${predictions(input.predictions)}</div>`;
   const grouped = groups(data, ids).map(([family, members]) => {
     const figures = members.map((id) => {
       const cells = input.cells.filter((c) => c.method === id);
-      return cells.length ? cells.map((c) => cell(c, input)).join('') : `<figure class="cell"><figcaption class="method"><code>${escapeHtml(id)}</code></figcaption><span class="none">—</span></figure>`;
+      return cells.length ? cells.map((c) => cell(c, input, embed)).join('') : `<figure class="cell"><figcaption class="method"><code>${escapeHtml(id)}</code></figcaption><span class="none">—</span></figure>`;
     });
     return `<div class="family"><h3>${escapeHtml(familyTitle[family] ?? family)}</h3><div class="cells">${figures.join('')}</div></div>`;
   });
   return `<article class="row" id="input-${index + 1}">${first}<div class="maps">${grouped.join('')}</div></article>`;
 }
 
-function gridSection(data: ReportData): string {
+function gridSection(data: ReportData, embed: Embed): string {
   // Methods in data.methods order; cells of any other method still get a place, after them.
   const ids = data.methods.map((m) => m.id);
   for (const c of data.inputs.flatMap((i) => i.cells)) if (!ids.includes(c.method)) ids.push(c.method);
@@ -172,7 +180,7 @@ function gridSection(data: ReportData): string {
   return `<section class="wide"><h2>Explanations</h2>
 <p class="hint">One row per input, maps grouped by method family; under each map its colorbar with the value range (0 marked where it falls inside). What the colours mean per method: the Methods table below. Click an image to enlarge it.</p>${pages}
 <div class="grid">
-${data.inputs.map((input, i) => row(input, i, data, ids)).join('\n')}
+${data.inputs.map((input, i) => row(input, i, data, ids, embed)).join('\n')}
 </div>${pages}</section>`;
 }
 
@@ -260,11 +268,31 @@ nav.pager a, nav.pager strong { padding: 0 3px; }
 
 const JS = `document.addEventListener('click', (e) => { const t = e.target; if (t instanceof HTMLImageElement && t.classList.contains('thumb')) t.classList.toggle('big'); });`;
 
-/** The whole report as one self-contained HTML document. */
 /** Whether any image is a file next to the report (the page's policy then allows them). */
 const linksImages = (data: ReportData) => data.inputs.some((i) => !(i.png instanceof Uint8Array) || i.cells.some((c) => !(c.png instanceof Uint8Array)));
 
+/** The whole report as one self-contained HTML document. */
 export function renderReport(data: ReportData): string {
+  return renderDocument(data, dataUrl);
+}
+
+/** A piece of a report to write: HTML text, or an embedded PNG to write as its base64 text. */
+export type ReportPart = string | { png: Uint8Array };
+
+/**
+ * The report as pieces to write one after another: the document renderReport returns, but
+ * each embedded image left as its PNG bytes where its base64 text goes. A page of 32
+ * inputs embeds 13 MB of base64; built as one string it is copied several times (each
+ * nested join, then the UTF-8 encoding for the file), written piece by piece it is not.
+ */
+export function renderReportParts(data: ReportData): ReportPart[] {
+  const images: Uint8Array[] = [];
+  // Each image's place is marked by its index between two U+0001 (escapeHtml keeps them out of text).
+  const html = renderDocument(data, (png) => `data:image/png;base64,\u0001${images.push(png) - 1}\u0001`);
+  return html.split('\u0001').map((text, i) => (i % 2 === 1 ? { png: images[Number(text)]! } : text));
+}
+
+function renderDocument(data: ReportData, embed: Embed): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -278,7 +306,7 @@ ${stripCss(data)}</style>
 <body>
 <header><h1>${escapeHtml(data.title)}</h1><p>generated <time datetime="${escapeHtml(data.generated)}">${escapeHtml(when(data.generated))}</time> by convlens</p></header>
 <main>
-${gridSection(data)}
+${gridSection(data, embed)}
 ${methodsSection(data)}
 ${modelSection(data.model)}
 ${settingsSection(data.settings)}
