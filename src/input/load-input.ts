@@ -118,8 +118,9 @@ export async function decodeInputs(
   if (chunks.length === 0) return { tensor: { data: new Float32Array(0), dims: batchDims(layout, 0, target?.height ?? 0, target?.width ?? 0) }, images, names, layout };
   const { height, width } = target!;
   const itemSize = height * width * layout.channels;
-  const data = new Float32Array(chunks.length * itemSize);
-  chunks.forEach((c, i) => data.set(c, i * itemSize));
+  // One input (each of a batch decoded on its own, see app/input-batches.ts) is its own tensor.
+  const data = chunks.length === 1 ? chunks[0]! : new Float32Array(chunks.length * itemSize);
+  if (chunks.length > 1) chunks.forEach((c, i) => data.set(c, i * itemSize));
   return { tensor: { data, dims: batchDims(layout, chunks.length, height, width) }, images, names, layout, pngFiles };
 }
 
