@@ -103,19 +103,31 @@ function writeAtomic(path: string, bytes: Uint8Array | string, tempDir?: string)
 
 const temporaryFor = (path: string, tempDir: string | undefined) => (tempDir ? join(tempDir, `${temporaries++}-${basename(path)}`) : `${path}.tmp-${process.pid}`);
 
+const BASE64_PIECE = 3 * 16384;
+
 /** A report page written piece by piece (see renderReportParts), embedded PNGs as base64; whole or absent like writeAtomic. */
 function writeReportFile(path: string, parts: readonly ReportPart[]): void {
   const tmp = temporaryFor(path, undefined);
   const fd = openSync(tmp, 'w');
   try {
-    for (const part of parts) {
-      const text = typeof part === 'string' ? part : Buffer.from(part.png.buffer, part.png.byteOffset, part.png.byteLength).toString('base64');
+    const write = (text: string) => {
       const written = writeSync(fd, text);
       if (written < Buffer.byteLength(text)) {
         // A short write (rare on a file) goes on from where it stopped.
         const rest = Buffer.from(text).subarray(written);
         for (let at = 0; at < rest.length; ) at += writeSync(fd, rest, at);
       }
+    };
+    for (const part of parts) {
+      if (typeof part === 'string') {
+        write(part);
+        continue;
+      }
+      // Base64 in pieces of 48 kB (a multiple of 3 bytes, so the text is the same): each
+      // piece's text fits V8's ordinary heap, whose memory is reused, where one string per
+      // image would take fresh pages each time.
+      const png = Buffer.from(part.png.buffer, part.png.byteOffset, part.png.byteLength);
+      for (let at = 0; at < png.length; at += BASE64_PIECE) write(png.subarray(at, at + BASE64_PIECE).toString('base64'));
     }
   } finally {
     closeSync(fd);
