@@ -267,6 +267,17 @@ describe('resizeBilinear', () => {
 
   test('rejects a buffer of the wrong size', () => {
     assert.throws(() => resizeBilinear(f32([1, 2, 3]), 2, 2, 4, 4), RangeError);
+    assert.throws(() => resizeBilinear(f32([1, 2, 3, 4]), 2, 2, 4, 4, 1, new Float32Array(15)), /out holds 15 values, not 1x4x4/);
+  });
+
+  test('into a given buffer: the same values, whatever the buffer held', () => {
+    const rng = new Rng(5);
+    const src = Float32Array.from({ length: 2 * 3 * 4 }, () => rng.normal());
+    const out = new Float32Array(2 * 5 * 7).fill(NaN);
+    assert.equal(resizeBilinear(src, 3, 4, 5, 7, 2, out), out);
+    assert.deepEqual(out, resizeBilinear(src, 3, 4, 5, 7, 2));
+    const same = new Float32Array(src.length).fill(NaN);
+    assert.deepEqual(resizeBilinear(src, 3, 4, 3, 4, 2, same), src);
   });
 });
 
@@ -275,6 +286,12 @@ describe('normalize', () => {
     assert.deepEqual(minMaxNormalize(f32([2, 4, 6, 3])), f32([0, 0.5, 1, 0.25]));
     assert.deepEqual(minMaxNormalize(f32([5, 5, 5])), f32([0, 0, 0]));
     assert.deepEqual(minMaxNormalize(f32([])), f32([]));
+    // in place: the same values; a constant map becomes zeros there too
+    const map = f32([2, 4, 6, 3]);
+    assert.equal(minMaxNormalize(map, map), map);
+    assert.deepEqual(map, f32([0, 0.5, 1, 0.25]));
+    const flat = f32([5, 5, 5]);
+    assert.deepEqual(minMaxNormalize(flat, flat), f32([0, 0, 0]));
   });
 
   test('normalizeGradientImage: minus min, then over max', () => {

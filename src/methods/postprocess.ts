@@ -14,7 +14,9 @@ export function relu(v: Float32Array): Float32Array {
 
 /** A raw [h, w] map -> normalized [H, W] display values. */
 export function mapToInput(raw: Float32Array, h: number, w: number, H: number, W: number): Float32Array {
-  return minMaxNormalize(h === H && w === W ? raw : resizeBilinear(raw, h, w, H, W));
+  if (h === H && w === W) return minMaxNormalize(raw);
+  const upsampled = resizeBilinear(raw, h, w, H, W);
+  return minMaxNormalize(upsampled, upsampled); // a fresh array: normalized in place
 }
 
 export function finish(

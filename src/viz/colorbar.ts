@@ -52,9 +52,13 @@ export function explanationScale(e: Rendered, colormap: ColormapName, signed = f
   if (e.kind === 'image') return { colormap: 'channels', ...valueRange(e.values) };
   const [h, w] = e.rawDims as [number, number];
   const [H, W] = e.dims as [number, number];
-  const shown = e.rawDims.length === 2 && (h !== H || w !== W) ? resizeBilinear(e.raw, h, w, H, W) : e.raw;
-  return { colormap, ...valueRange(shown) };
+  if (e.rawDims.length !== 2 || (h === H && w === W)) return { colormap, ...valueRange(e.raw) };
+  // The upsampled map is only measured: into a buffer kept for the next map.
+  if (upsampled.length !== H * W) upsampled = new Float32Array(H * W);
+  return { colormap, ...valueRange(resizeBilinear(e.raw, h, w, H, W, 1, upsampled)) };
 }
+
+let upsampled = new Float32Array(0);
 
 /** A signed map on a diverging colormap centred at 0: the ends are -max|x| and +max|x|. */
 export function centredScale(values: Float32Array, colormap: ColormapName): ColorScale {

@@ -1,6 +1,6 @@
 // Value rescaling applied to attribution maps before they are coloured.
-// Each function returns a new array and never produces NaN from a constant
-// or all-zero input (NaN already in the input stays NaN).
+// Each function returns a new array (unless told to write into one) and never produces
+// NaN from a constant or all-zero input (NaN already in the input stays NaN).
 
 /** The smallest and largest value (NaN skipped); Infinity, -Infinity when there is none. */
 export function extent(map: Float32Array): { min: number; max: number } {
@@ -18,12 +18,12 @@ export function extent(map: Float32Array): { min: number; max: number } {
  * (x - min) / (max - min) into [0, 1]. A constant map (max = min) becomes all
  * zeros. This is the usual CAM normalisation (pytorch-grad-cam's
  * `scale_cam_image`, which adds 1e-7 to the denominator instead of guarding).
+ * `out` (default a new array) may be `map` itself, to normalize in place.
  */
-export function minMaxNormalize(map: Float32Array): Float32Array {
+export function minMaxNormalize(map: Float32Array, out: Float32Array = new Float32Array(map.length)): Float32Array {
   const { min, max } = extent(map);
   const range = max - min;
-  const out = new Float32Array(map.length);
-  if (!(range > 0)) return out;
+  if (!(range > 0)) return out.fill(0);
   for (let i = 0; i < map.length; i++) out[i] = (map[i]! - min) / range;
   return out;
 }

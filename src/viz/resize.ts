@@ -44,7 +44,8 @@ function checkDim(name: string, v: number): void {
 /**
  * Resizes `channels` planes of `srcH x srcW` (layout [C, H, W], row-major) to
  * `dstH x dstW` with half-pixel-centre bilinear interpolation (see the file
- * comment). Equal sizes return an exact copy.
+ * comment). Equal sizes return an exact copy. `out` (default a new array) receives
+ * the result, e.g. a buffer reused from call to call.
  */
 export function resizeBilinear(
   src: Float32Array,
@@ -53,6 +54,7 @@ export function resizeBilinear(
   dstH: number,
   dstW: number,
   channels = 1,
+  out: Float32Array = new Float32Array(channels * dstH * dstW),
 ): Float32Array {
   checkDim('srcH', srcH);
   checkDim('srcW', srcW);
@@ -62,11 +64,14 @@ export function resizeBilinear(
   if (src.length !== channels * srcH * srcW) {
     throw new RangeError(`resizeBilinear: expected ${channels}x${srcH}x${srcW} = ${channels * srcH * srcW} values, got ${src.length}`);
   }
-  if (srcH === dstH && srcW === dstW) return src.slice();
+  if (out.length !== channels * dstH * dstW) throw new RangeError(`resizeBilinear: out holds ${out.length} values, not ${channels}x${dstH}x${dstW}`);
+  if (srcH === dstH && srcW === dstW) {
+    out.set(src);
+    return out;
+  }
 
   const ys = axisTaps(srcH, dstH);
   const xs = axisTaps(srcW, dstW);
-  const out = new Float32Array(channels * dstH * dstW);
   // Separable: each source row interpolated along x once (kept in doubles, so every output
   // is the same sum as the direct four-tap formula), then output rows between two of them.
   const rows = new Float64Array(srcH * dstW);
