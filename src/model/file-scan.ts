@@ -12,6 +12,7 @@
  * reads it whole and names what is wrong with it.
  */
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { readAt } from '../read-at.ts';
 import { ModelError } from './model.ts';
 import { LENGTH_DELIMITED, varintSize, weightFields, writeVarint } from './onnx-proto.ts';
 
@@ -207,15 +208,4 @@ function readDeferred(path: string, stamp: Stats, offset: number, length: number
   } finally {
     closeSync(fd);
   }
-}
-
-/** Fill `out` from the file at `position`; the count read (less than its length: the file ended). */
-export function readAt(fd: number, out: Uint8Array, position: number): number {
-  let done = 0;
-  while (done < out.length) {
-    const got = readSync(fd, out, done, out.length - done, position + done);
-    if (got === 0) break;
-    done += got;
-  }
-  return done;
 }

@@ -4,7 +4,8 @@ import { dirname, resolve, isAbsolute, relative, sep } from 'node:path';
 import type { ModelProto } from './onnx-proto.ts';
 import { ModelError, parseModel, serializeModel } from './model.ts';
 import { readTfjsModelFile } from '../import/tfjs/file.ts';
-import { readAt, scanModelFile } from './file-scan.ts';
+import { scanModelFile } from './file-scan.ts';
+import { readAt } from '../read-at.ts';
 
 /** stat() of a path, undefined when it does not exist. */
 function statOf(path: string): Stats | undefined {

@@ -16,7 +16,7 @@ import { cpus, homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { codeRoot } from '../package-files.ts';
-import { readAt } from '../model/file-scan.ts';
+import { readAt } from '../read-at.ts';
 
 export const defaultCacheBytes = 2 * 1024 ** 3;
 
