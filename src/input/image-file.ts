@@ -13,7 +13,8 @@
  *    round((resized - target) / 2), rounding half to even like Python.
  */
 import { readFile, stat } from 'node:fs/promises';
-import sharp, { type OutputInfo } from 'sharp';
+import type { OutputInfo } from 'sharp';
+import { loadSharp } from '../sharp-module.ts';
 import { InputError } from './layout.ts';
 import { centerCropPlan, resizeModes, type ResizeMode } from './crop-plan.ts';
 import type { RgbImage } from '../viz/image.ts';
@@ -66,6 +67,7 @@ export async function loadImageForModel(source: string | Uint8Array, options: Lo
   if (bytes.length === 0) throw new InputError(`${name} is empty (0 bytes): re-export or re-download the image`);
 
   const maxPixels = options.maxPixels ?? defaultMaxPixels;
+  const sharp = await loadSharp();
   const open = () => sharp(bytes, { autoOrient: true, failOn: 'error', limitInputPixels: Math.max(1, Math.min(maxPixels, 2 ** 32 - 1)) });
   let original: { width: number; height: number };
   let plainPng = false;

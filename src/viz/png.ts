@@ -2,7 +2,7 @@
 // from the rest of src/viz/, which stays free of Node imports so it can run in
 // a browser; `index.ts` does not re-export this file.
 
-import sharp from 'sharp';
+import { loadSharp } from '../sharp-module.ts';
 import { channelsOf, type Rgb, type RgbaImage, type RgbImage } from './image.ts';
 
 /**
@@ -14,6 +14,7 @@ export async function encodePng(image: RgbImage | RgbaImage): Promise<Uint8Array
   const channels = channelsOf(image);
   if (image.width === 0 || image.height === 0) throw new RangeError('encodePng: PNG cannot hold an empty image');
   const raw = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  const sharp = await loadSharp();
   const png = await sharp(raw, { raw: { width: image.width, height: image.height, channels } })
     .png({ compressionLevel: 1 })
     .toBuffer();
@@ -37,6 +38,7 @@ export async function decodeImage(
   options: { background?: Rgb; orientation?: 'stored' | 'exif' } = {},
 ): Promise<RgbImage> {
   const [r, g, b] = options.background ?? [255, 255, 255];
+  const sharp = await loadSharp();
   const { data, info } = await sharp(input, { autoOrient: (options.orientation ?? 'stored') === 'exif' })
     .flatten({ background: { r, g, b } })
     .toColourspace('srgb')
