@@ -3,17 +3,20 @@
  * folder: onnxruntime-node and sharp, one session (default options), each batch of 8 PNGs
  * decoded together, normalized with ImageNet statistics into NCHW, run. Plain JavaScript
  * (no TypeScript loader), so its start-up is Node's own. The whole-process bench
- * (pipeline-case.ts) times it beside `convlens explain`.
+ * (pipeline-case.ts) times it beside `convlens explain`. With --optimized, MODEL is a graph
+ * onnxruntime saved as it optimized it, loaded with optimization off as convlens loads its
+ * cached graphs: the least a fresh process pays for the forward when nothing is optimized
+ * at start-up.
  *
- *   node bench/forward-process.mjs MODEL.onnx FOLDER
+ *   node bench/forward-process.mjs MODEL.onnx FOLDER [--optimized]
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 
-const [model, folder] = process.argv.slice(2);
-const session = await ort.InferenceSession.create(model);
+const [model, folder, flag] = process.argv.slice(2);
+const session = await ort.InferenceSession.create(model, flag === '--optimized' ? { graphOptimizationLevel: 'disabled' } : {});
 const files = readdirSync(folder).filter((f) => f.endsWith('.png')).sort();
 const mean = [0.485, 0.456, 0.406];
 const std = [0.229, 0.224, 0.225];

@@ -15,7 +15,9 @@
  * images as the Python reference, both as pytorch-grad-cam computes it (a full backward)
  * and as a lean hook script (a backward through the head only). The plain forward is also
  * timed as a fresh process of its own (bench/forward-process.mjs) beside each warm run on
- * 32 images. Prints one JSON line.
+ * 32 images, and once more from a graph onnxruntime optimized beforehand (paired with the
+ * in-process forward like the commands: the floor of the warm ratio for any fresh process).
+ * Prints one JSON line.
  *
  *   node --import tsx bench/pipeline-case.ts
  */
@@ -79,6 +81,9 @@ for (let i = 0; i < 2000; i++) symlinkSync(join(dir, 'images256', imageName(i % 
 // The pure forward: batches of 8 of the same images' tensors (preprocessing not counted),
 // measured right before each command it is compared with (the machine's speed drifts).
 const session = await Session.create(model);
+// The same graph as onnxruntime optimizes it, weights in a file beside it (as convlens caches its graphs).
+const optimizedPath = join(dir, 'resnet50.optimized.onnx');
+await (await Session.create(model, { saveOptimized: optimizedPath, saveOptimizedWeights: 'resnet50.optimized.weights' })).release();
 const batch = { data: Float32Array.from({ length: 8 * 3 * 224 * 224 }, () => rng.normal()), dims: [8, 3, 224, 224] };
 await session.run({ input: batch });
 async function forward(n: number): Promise<number> {
@@ -115,7 +120,7 @@ for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop
   for (const n of counts) {
     // 32 images: medians of a few rounds; each command paired with a forward measured just before it.
     const rounds = n === 32 ? ROUNDS : 1;
-    const runs: { cold: Measured; coldRatio: number; warm?: Measured; warmRatio?: number; plain?: number }[] = [];
+    const runs: { cold: Measured; coldRatio: number; warm?: Measured; warmRatio?: number; plain?: number; floorRatio?: number }[] = [];
     for (let round = 0; round < rounds; round++) {
       if (n === 2000) {
         runs.push({ cold: await explain(method, n, true), coldRatio: NaN });
@@ -129,8 +134,10 @@ for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop
       // Warm: the same command again, its compiled graphs in the cache.
       const warm = await around(n, () => explain(method, n, false));
       // Beside it, the plain forward as a fresh process (start-up, session, decoding: what any script pays).
-      const plain = method === 'grad-cam' ? (await measure(process.execPath, [join(root, 'bench/forward-process.mjs'), modelPath, join(dir, `images${n}`)])).s : NaN;
-      runs.push({ cold: cold.run, coldRatio: cold.run.s / cold.forward, warm: warm.run, warmRatio: warm.run.s / warm.forward, plain });
+      const forwardProcess = (...args: string[]) => measure(process.execPath, [join(root, 'bench/forward-process.mjs'), ...args]);
+      const plain = method === 'grad-cam' ? (await forwardProcess(modelPath, join(dir, `images${n}`))).s : NaN;
+      const floor = method === 'grad-cam' ? await around(n, () => forwardProcess(optimizedPath, join(dir, `images${n}`), '--optimized')) : undefined;
+      runs.push({ cold: cold.run, coldRatio: cold.run.s / cold.forward, warm: warm.run, warmRatio: warm.run.s / warm.forward, plain, ...(floor ? { floorRatio: floor.run.s / floor.forward } : {}) });
     }
     result[`${method} ${n} s`] = median(runs.map((r) => r.cold.s));
     if (n !== 2000) result[`${method} ${n} / forward`] = median(runs.map((r) => r.coldRatio));
@@ -143,6 +150,7 @@ for (const [method, counts] of [['grad-cam', [32, 256, 2000]], ['guided-backprop
       if (method === 'grad-cam') {
         result[`plain forward process ${n} s`] = median(runs.map((r) => r.plain!));
         result[`${method} ${n} warm / plain forward process`] = median(runs.map((r) => r.warm!.s / r.plain!));
+        result[`plain forward process, optimized beforehand, ${n} / forward`] = median(runs.map((r) => r.floorRatio!));
       }
     }
   }

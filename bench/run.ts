@@ -150,6 +150,8 @@ function pipelineSection(p: Record<string, number>): string[] {
   }
   const plain = p['plain forward process 32 s'];
   if (plain !== undefined) out.push('', `The plain forward as a fresh process (bench/forward-process.mjs: onnxruntime-node and sharp, a session with default options, each batch of 8 PNGs decoded, normalized and run) takes ${fmt(plain, 1)} s on the 32 images; the warm grad-cam command takes ${fmt(p['grad-cam 32 warm / plain forward process']!)}x that (medians of runs made one right after the other).`);
+  const floor = p['plain forward process, optimized beforehand, 32 / forward'];
+  if (floor !== undefined) out.push('', `The same plain forward process from a graph onnxruntime optimized beforehand (loaded with optimization off, weights in a file beside it, as convlens loads its cached graphs) takes ${fmt(floor)}x the pure forward around it: the least any fresh process pays for these 32 images, against the warm target of 1.5x.`);
   out.push('', `Pure forward (medians): ${fmt(p['forward 32 s']!, 1)} s for 32 images, ${fmt(p['forward 256 s']!, 1)} s for 256. The torch rows run bench/torch-gradcam.py on Debian's python3-torch (2 threads); pytorch-grad-cam itself cannot be installed offline, so its variant follows the package's steps (hooks, loss.backward() on the model with its parameters requiring gradients), and the hook variant is the least a hand-written Grad-CAM needs.`, '');
   const vs = (variant: string, n: number) => p[`torch ${variant} ${n} / convlens`];
   if (vs('pytorch-grad-cam', 32) !== undefined && vs('pytorch-grad-cam', 256) !== undefined) {
