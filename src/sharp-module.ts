@@ -1,7 +1,7 @@
 /**
  * sharp, loaded on first use (Node only). Its import costs about 0.1 s (libvips' start-up
  * and its version checks), which commands that read or write no image (--help, --version,
- * inspect, summary, compile, annotate, ...) should not pay.
+ * layers, summary, doctor, compile, annotate, ...) should not pay.
  */
 import type SharpFactory from 'sharp';
 

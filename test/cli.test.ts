@@ -114,6 +114,31 @@ test('predict, layers and doctor print parseable JSON', () => {
   assert.match(h.stdout, /grad-cam-plus-plus/);
 });
 
+// A loader hook that fails any import of these packages: a command that needs one fails.
+const heavyPackages = ['sharp', 'bullmq', 'ioredis', 'vega', 'vega-lite', '@dagrejs/dagre'];
+const refuseHeavy = join(dir, 'refuse-heavy.mjs');
+writeFileSync(
+  refuseHeavy,
+  `import { register } from 'node:module';
+register('data:text/javascript,' + encodeURIComponent(\`export async function resolve(specifier, context, next) {
+  if (${JSON.stringify(heavyPackages)}.includes(specifier)) throw new Error('refused import: ' + specifier);
+  return next(specifier, context);
+}\`));
+`,
+);
+
+test('commands that read no image, draw no figure and use no queue do not load sharp, vega, dagre, bullmq or ioredis', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', refuseHeavy, bin, ...args], { encoding: 'utf8', env: { ...process.env, CONVLENS_DEBUG: '' } });
+  for (const args of [['--help'], ['layers', modelPath], ['summary', modelPath], ['doctor', modelPath]]) {
+    const r = run(...args);
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+  }
+  // The hook does refuse: a command that reads an image fails at sharp's import.
+  const p = run('predict', modelPath, images, '--preset', 'unit');
+  assert.notEqual(p.status, 0);
+  assert.match(p.stderr, /refused import: sharp/);
+});
+
 test('features and filters write one PNG per layer and report weight statistics', () => {
   const out = join(dir, 'inside');
   const f = convlens('features', modelPath, join(images, 'coffee.jpg'), '--preset', 'unit', '-l', 'block2.relu', '--top', '4', '-o', out, '--json');
