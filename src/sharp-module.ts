@@ -5,7 +5,7 @@
  */
 import type SharpFactory from 'sharp';
 
-export type Sharp = typeof SharpFactory;
+type Sharp = typeof SharpFactory;
 
 let loading: Promise<Sharp> | undefined;
 

@@ -25,10 +25,12 @@ const images = join(dir, 'images');
 mkdirSync(images);
 for (const name of ['chelsea.jpg', 'coffee.jpg']) copyFileSync(fixture(`images/${name}`), join(images, name));
 
-function convlens(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, CONVLENS_DEBUG: '' } });
+/** The command as a user runs it, with Node's own flags first (`nodeArgs`). */
+function convlensWith(nodeArgs: string[], ...args: string[]) {
+  const r = spawnSync(process.execPath, [...nodeArgs, bin, ...args], { encoding: 'utf8', env: { ...process.env, CONVLENS_DEBUG: '' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+const convlens = (...args: string[]) => convlensWith([], ...args);
 
 test('explain writes overlays, raw .npy equal to the library, and a self-contained report', async () => {
   const out = join(dir, 'out');
@@ -128,14 +130,14 @@ register('data:text/javascript,' + encodeURIComponent(\`export async function re
 );
 
 test('commands that read no image, draw no figure and use no queue do not load sharp, vega, dagre, bullmq or ioredis', () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', refuseHeavy, bin, ...args], { encoding: 'utf8', env: { ...process.env, CONVLENS_DEBUG: '' } });
+  const run = (...args: string[]) => convlensWith(['--import', refuseHeavy], ...args);
   for (const args of [['--help'], ['layers', modelPath], ['summary', modelPath], ['doctor', modelPath]]) {
     const r = run(...args);
-    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
   }
   // The hook does refuse: a command that reads an image fails at sharp's import.
   const p = run('predict', modelPath, images, '--preset', 'unit');
-  assert.notEqual(p.status, 0);
+  assert.notEqual(p.code, 0);
   assert.match(p.stderr, /refused import: sharp/);
 });
 
